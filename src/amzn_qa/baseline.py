@@ -1,0 +1,70 @@
+"""The plain LangChain RAG baseline the evaluation compares against.
+
+Same documents, same embedder, same LLM; what it lacks is this project's design: a 1000/200
+character splitter instead of structure-aware units, top-4 dense retrieval instead of hybrid
+fusion, a generic prompt, and no citation or grounding step.
+"""
+
+from __future__ import annotations
+
+import time
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+from langchain_chroma import Chroma
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from .config import Settings
+from .documents import chunk_markdown, corpus_files, read_document
+from .index import embeddings
+from .llm import chat_model, model_label
+
+PROMPT = ChatPromptTemplate.from_template(
+    "Answer the question based only on the following context:\n{context}\n\nQuestion: {question}"
+)
+
+
+class BaselineRAG:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.model = model_label(settings)
+        splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200, add_start_index=True)
+        texts, metadatas = [], []
+        for path in corpus_files(settings.corpus_dir):
+            text = read_document(path)
+            units = chunk_markdown(text, path.name)
+            for doc in splitter.create_documents([text]):
+                line = text.count("\n", 0, doc.metadata["start_index"]) + 1
+                end = line + doc.page_content.count("\n")
+                covering = [u for u in units if u.start_line <= end] or units[:1]
+                texts.append(doc.page_content)
+                metadatas.append({
+                    "source": path.name, "section": covering[-1].section,
+                    "start_line": line, "end_line": end,
+                })
+        client = chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False))
+        self.store = Chroma.from_texts(
+            texts, embeddings(), metadatas=metadatas, client=client, collection_name="baseline"
+        )
+        self.chain = PROMPT | chat_model(settings) | StrOutputParser()
+
+    def ask(self, question: str, history: list[dict]) -> tuple[dict, list[str], list[str]]:
+        """The --json shape, the ranked sections and the texts of what it 'cites' (its context)."""
+        started = time.perf_counter()
+        docs = self.store.similarity_search(question, k=4)
+        retrieved = time.perf_counter()
+        answer = self.chain.invoke(
+            {"context": "\n\n".join(d.page_content for d in docs), "question": question}
+        ).strip()
+        total = (time.perf_counter() - started) * 1000
+        result = {
+            "question": question, "answer": answer, "refused": False, "grounded": True,
+            "citations": [
+                {"n": n, "chunk_id": "", "quote": "", **d.metadata} for n, d in enumerate(docs, 1)
+            ],
+            "timings": {"retrieve_ms": round((retrieved - started) * 1000, 1), "total_ms": round(total, 1)},
+            "model": self.model,
+        }
+        return result, [d.metadata["section"] for d in docs], [d.page_content for d in docs]

@@ -1,0 +1,359 @@
+"""The answer chain: condense → retrieve → budgeted prompt → LLM → citations → grounding.
+
+Every front end (CLI, web, API, Slack, evaluation) calls `AnswerChain.stream` or `.ask`; none of
+them reaches the retriever or the LLM directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+
+from . import tokens
+from .config import Settings
+from .documents import Unit
+from .grounding import best_quote, cited_numbers, drop_invalid_citations, is_refusal, off_topic, support_score, unsupported
+from .llm import chat_model, model_label
+from .models import ModelUnavailable
+from .retrieval import Hit, HybridRetriever
+
+log = logging.getLogger(__name__)
+
+NOT_COVERED = "The document does not cover this."
+INJECTION_REFUSAL = (
+    "I only answer questions from the document, and this question asks me to step outside it. "
+    + NOT_COVERED
+)
+SYSTEM_PROMPT = (
+    "You answer questions about an analyst's report on Amazon using only the numbered sources. "
+    "Reply in one short sentence that gives the exact figure or name as the source writes it, "
+    "and cite the source like [1]."
+)
+# Worked examples fix the format better than any instruction: without them the small model
+# pastes whole sources back. Their figures and names are unlike the document's so that a
+# copied one fails grounding. There is deliberately no refusal sentence: told to refuse when
+# unsure, the 0.5B model refuses most answerable questions (NOTES.md); refusal comes from the
+# coverage and grounding checks instead.
+_EXAMPLE_SOURCES = (
+    "[1] Gadget Sales — Metric: Units Sold. Current: 40K+. Target: none given.\n"
+    "[2] Gadget Partners — Partner: Retail. Details: Globex, Initech cited."
+)
+ANSWER_PROMPT = ChatPromptTemplate.from_messages(
+    [
+        ("system", SYSTEM_PROMPT),
+        ("human", f"Sources:\n{_EXAMPLE_SOURCES}\n\nQuestion: Which retail partners sell gadgets?"),
+        ("ai", "Globex and Initech [2]."),
+        ("human", "Question: How many gadgets are sold now?"),
+        ("ai", "40K+ units [1]."),
+        ("human", "Sources:\n{sources}\n\nQuestion: {question}"),
+    ]
+)
+CONDENSE_PROMPT = ChatPromptTemplate.from_messages(
+    [
+        (
+            "system",
+            "Rewrite the follow-up as one standalone question that names what it refers to. "
+            "Reply with the question only.",
+        ),
+        ("human", "Earlier question: What is the population of France?\nFollow-up: And Germany?"),
+        ("ai", "What is the population of Germany?"),
+        ("human", "Earlier question: How many stores does Acme run?\nFollow-up: When did it open the first one?"),
+        ("ai", "When did Acme open its first store?"),
+        ("human", "Earlier question: {previous}\nFollow-up: {question}"),
+    ]
+)
+_INJECTION = re.compile(
+    r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|prompts?|rules|"
+    r"guidelines|context|sources?|above|previous)\b"
+    r"|\b(system|hidden|initial)\s+(prompt|message|instructions?)\b"
+    r"|\byou are (now|no longer)\b|\bpretend (to be|you)\b|\bact as\b|\brole-?play\b"
+    r"|\bjailbreak\b|\bdeveloper mode\b|\bDAN\b"
+    r"|\b(your own|general|outside|prior) knowledge\b",
+    re.IGNORECASE,
+)
+
+
+class QuestionError(ValueError):
+    """The question cannot be answered as asked (empty, too long); the message says why."""
+
+
+@dataclass
+class Citation:
+    n: int
+    chunk_id: str
+    source: str
+    section: str
+    start_line: int
+    end_line: int
+    quote: str
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    refused: bool
+    grounded: bool
+    citations: list[Citation]
+    timings: dict[str, float]
+    model: str
+    standalone_question: str = ""
+    sources: list[Unit] = field(default_factory=list)
+    notice: str = ""
+
+    def to_json(self) -> dict:
+        """The stable shape of `amzn-qa ask --json` and `POST /api/ask` (see README)."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "grounded": self.grounded,
+            "citations": [asdict(c) for c in self.citations],
+            "timings": self.timings,
+            "model": self.model,
+        }
+
+
+@dataclass
+class Token:
+    text: str
+
+
+Event = Token | Answer
+History = list[dict[str, str]]  # [{"role": "user" | "assistant", "content": ...}, ...]
+
+
+def validate_question(question: str, settings: Settings) -> str:
+    question = (question or "").strip()
+    if not question:
+        raise QuestionError("The question is empty: type a question about the document.")
+    if len(question) > settings.max_question_chars:
+        raise QuestionError(
+            f"The question is {len(question)} characters long; the limit is "
+            f"{settings.max_question_chars}. Shorten it and ask again."
+        )
+    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", " ", question)
+
+
+_FOLLOW_UP_TEMPLATE = ' (follow-up to: "{previous}")'
+_FOLLOW_UP = re.compile(r' \(follow-up to: ".*"\)$', re.DOTALL)
+
+
+def _normalised(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def source_line(n: int, unit: Unit) -> str:
+    title = unit.section.split(" > ")[-1]
+    text = unit.text if unit.text.startswith(title) else f"{title}: {unit.text}"
+    return f"[{n}] {text}"
+
+
+class AnswerChain:
+    def __init__(self, settings: Settings | None = None, retriever: HybridRetriever | None = None):
+        self.settings = settings or Settings()
+        self.retriever = retriever or HybridRetriever(self.settings)
+        self.model = model_label(self.settings)
+
+    def ask(self, question: str, history: History | None = None, k: int | None = None) -> Answer:
+        return next(e for e in self.stream(question, history, k) if isinstance(e, Answer))
+
+    def stream(
+        self, question: str, history: History | None = None, k: int | None = None
+    ) -> Iterator[Event]:
+        """Tokens as the LLM writes them, then the final, checked Answer (always last)."""
+        started = time.perf_counter()
+        question = validate_question(question, self.settings)
+        timings: dict[str, float] = {}
+
+        def finish(answer: Answer) -> Answer:
+            total = (time.perf_counter() - started) * 1000
+            timings.setdefault("ttft_ms", total)
+            timings["total_ms"] = total
+            answer.timings = {key: round(timings[key], 1) for key in ("retrieve_ms", "ttft_ms", "total_ms") if key in timings}
+            return answer
+
+        if _INJECTION.search(question):
+            timings["retrieve_ms"] = 0.0
+            yield finish(self._refusal(question, question, [], INJECTION_REFUSAL))
+            return
+
+        standalone = self._standalone(question, history or [])
+        retrieve_started = time.perf_counter()
+        query = standalone
+        hits = self.retriever.retrieve(query, k or self.settings.k)
+        timings["retrieve_ms"] = (time.perf_counter() - retrieve_started) * 1000
+        units = self._budgeted([h.unit for h in hits])
+
+        absent = self._absent_specifics(hits, standalone, units)
+        if absent is not None:
+            answer = self._refusal(question, standalone, units, NOT_COVERED)
+            answer.notice = f"No retrieved passage mentions {', '.join(absent)}." if absent else ""
+            yield finish(answer)
+            return
+
+        text, notice = "", ""
+        try:
+            chain = ANSWER_PROMPT | chat_model(self.settings) | StrOutputParser()
+            sources = "\n".join(source_line(n, u) for n, u in enumerate(units, 1))
+            deadline = started + self.settings.llm_timeout_s
+            for piece in chain.stream({"sources": sources, "question": standalone}):
+                timings.setdefault("ttft_ms", (time.perf_counter() - started) * 1000)
+                text += piece
+                yield Token(piece)
+                if time.perf_counter() > deadline:
+                    raise TimeoutError
+        except TimeoutError:
+            notice = "The model did not answer in time, so here is the evidence instead."
+        except ModelUnavailable as err:
+            log.error("model unavailable: %s", err)
+            notice = "The model is unavailable, so here is the evidence instead."
+        except Exception as err:  # a provider's network or protocol error: show the evidence
+            log.error("model failed: %s: %s", type(err).__name__, err)
+            notice = "The model failed, so here is the evidence instead."
+        yield finish(self._checked(question, standalone, text.strip(), units, notice))
+
+    def _standalone(self, question: str, history: History) -> str:
+        """The follow-up rewritten to stand alone, or the follow-up tied to its predecessor.
+
+        The small model often returns the earlier question, or the follow-up unchanged with its
+        pronoun; then the earlier question is attached instead, so retrieval and the answer
+        prompt still see what "it" refers to.
+        """
+        previous = [t["content"] for t in history if t.get("role") == "user" and t.get("content")]
+        if not previous:
+            return question
+        chain = CONDENSE_PROMPT | chat_model(self.settings) | StrOutputParser()
+        try:
+            rewritten = chain.invoke({"previous": previous[-1], "question": question}).strip()
+        except Exception as err:  # condensing is an aid; the fallback below still works
+            log.warning("condensing the follow-up failed: %s", err)
+            rewritten = ""
+        rewritten = rewritten.splitlines()[0].strip() if rewritten else ""
+        same = {_normalised(previous[-1]), _normalised(question)}
+        if rewritten and _normalised(rewritten) not in same and len(rewritten) <= self.settings.max_question_chars:
+            return rewritten
+        return f'{question}{_FOLLOW_UP_TEMPLATE.format(previous=previous[-1])}'
+
+    def _absent_specifics(self, hits: list[Hit], question: str, units: list[Unit]) -> list[str] | None:
+        """Why the sources cannot answer, or None when they may.
+
+        Nothing relevant at all (low similarity, no shared keyword) gives []; otherwise the
+        names and figures of the question that no source mentions ("CEO", "B200",
+        "Graviton 5"): an answer drawn from such sources would be about something else.
+        """
+        if not hits or (
+            max(h.similarity for h in hits) < self.settings.min_relevance
+            and not any(h.keyword_score > 0 for h in hits)
+        ):
+            return []
+        absent = unsupported(_FOLLOW_UP.sub("", question), "\n".join(u.evidence_text for u in units))
+        return absent or None
+
+    def _budgeted(self, units: list[Unit]) -> list[Unit]:
+        """Sources in rank order within the token budget; a table whose row is in is left out."""
+        chosen: list[Unit] = []
+        used = 0
+        for unit in units:
+            if unit.kind == "table" and any(
+                c.kind == "row" and c.section == unit.section
+                and unit.start_line <= c.start_line <= unit.end_line for c in chosen
+            ):
+                continue
+            cost = tokens.count(source_line(len(chosen) + 1, unit), self.settings.cache_dir)
+            if used + cost <= self.settings.prompt_token_budget or not chosen:
+                chosen.append(unit)
+                used += cost
+        return chosen
+
+    def _refusal(self, question: str, standalone: str, units: list[Unit], text: str) -> Answer:
+        return Answer(question, text, True, True, [], {}, self.model, standalone, units)
+
+    def _checked(
+        self, question: str, standalone: str, text: str, units: list[Unit], notice: str
+    ) -> Answer:
+        """Attach citations, verify grounding, and fall back to the evidence when it fails."""
+        answer = Answer(question, text, False, True, [], {}, self.model, standalone, units, notice)
+        if notice or not text:
+            notice = notice or "The model gave no answer."
+            return self._evidence_fallback(answer, notice, shown=notice)
+        if is_refusal(text):
+            answer.answer, answer.refused = NOT_COVERED, True
+            return answer
+        # A pasted source keeps its [n] in front; a list answer its "1." marker.
+        text = drop_invalid_citations(re.sub(r"^(\[\d+\]|\d+\.)\s+", "", text), len(units))
+        answer.answer = text
+        numbers = cited_numbers(text, len(units))
+        evidence = "\n".join(units[n - 1].evidence_text for n in numbers)
+        missing = unsupported(text, evidence)
+        # Citation repair: a claim backed by another retrieved source gets that source cited.
+        for n, unit in enumerate(units, 1):
+            if not missing:
+                break
+            if n not in numbers and len(unsupported(text, evidence + "\n" + unit.evidence_text)) < len(missing):
+                numbers.append(n)
+                evidence += "\n" + unit.evidence_text
+                missing = unsupported(text, evidence)
+        if not numbers:
+            numbers = [max(range(1, len(units) + 1), key=lambda n: support_score(text, units[n - 1].text))]
+            evidence = units[numbers[0] - 1].evidence_text
+        if missing:
+            return self._evidence_fallback(answer, f"Not found in the sources: {', '.join(missing)}.")
+        # The cited sources must be about what was asked: a "Graviton 3" row does not answer a
+        # question about Graviton 4, whatever figure the model copied from it. When the model
+        # cited the wrong number, a single source that backs the answer and is on topic is
+        # cited instead.
+        asked = _FOLLOW_UP.sub("", standalone)
+        if off_topic(asked, evidence):
+            on_topic = [
+                n for n, unit in enumerate(units, 1)
+                if not off_topic(asked, unit.evidence_text) and not unsupported(text, unit.evidence_text)
+                and sum(support_score(text, unit.text)) > 0
+            ]
+            if not on_topic:
+                absent = ", ".join(off_topic(asked, evidence))
+                return self._evidence_fallback(answer, f"The cited sources do not mention {absent}.")
+            numbers = on_topic[:1]
+            text = drop_invalid_citations(text, 0)
+        # Every source in the citation list is marked in the text, so the reader sees it.
+        unmarked = [n for n in numbers if n not in cited_numbers(text, len(units))]
+        if unmarked:
+            text = text.rstrip() + " " + "".join(f"[{n}]" for n in unmarked)
+        answer.answer = text
+        answer.citations = [self._citation(n, units[n - 1], text) for n in numbers]
+        return answer
+
+    def _evidence_fallback(self, answer: Answer, reason: str, shown: str = "") -> Answer:
+        """Do not show an unverified answer as fact: quote the best evidence instead.
+
+        `reason` is kept for the record (it may name the invented figure); `shown` is a notice
+        the user must see, such as a model failure.
+        """
+        answer.refused, answer.grounded, answer.notice = True, False, reason
+        prefix = f"{shown} " if shown else ""
+        if not answer.sources:
+            answer.answer = prefix + NOT_COVERED
+            return answer
+        best = answer.sources[0]
+        citation = self._citation(1, best, answer.standalone_question)
+        if len(best.text) <= 320:  # a row or short passage reads better whole than cut
+            citation.quote = best.text
+        answer.citations = [citation]
+        answer.answer = (
+            f"{prefix}The document does not state this directly. "
+            f"The closest passage is [1]: “{citation.quote}”"
+        )
+        return answer
+
+    @staticmethod
+    def _citation(n: int, unit: Unit, answer_text: str) -> Citation:
+        return Citation(
+            n, unit.id, unit.source, unit.section, unit.start_line, unit.end_line,
+            best_quote(answer_text, unit.text),
+        )

@@ -1,0 +1,89 @@
+"""One typed settings object: defaults < config file < AMZN_QA_* environment variables < arguments."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _config_file() -> Path:
+    return Path(os.environ.get("AMZN_QA_CONFIG", "amzn-qa.toml"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AMZN_QA_", extra="ignore")
+
+    # Documents and index
+    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Folder of .md documents to index")
+    index_dir: Path = Field(PROJECT_ROOT / "index", description="Embedded Chroma store")
+    chroma_url: str | None = Field(None, description="Chroma server URL; replaces the embedded store")
+    collection: str = Field("amzn_qa", description="Chroma collection name")
+    cache_dir: Path = Field(
+        Path.home() / ".cache" / "amzn-qa", description="Assembled model files and tokenizer"
+    )
+
+    # Retrieval
+    k: int = Field(5, ge=1, le=20, description="Sources given to the LLM")
+    candidates: int = Field(30, ge=5, description="Candidates taken from each retriever before fusion")
+    min_relevance: float = Field(
+        0.25, description="Below this top cosine similarity, with no keyword match, refuse without the LLM"
+    )
+
+    # Generation
+    llm: str = Field(
+        "local",
+        description="local, local-1.5b, gguf:PATH, openai, bedrock or anthropic",
+    )
+    openai_base_url: str = Field("http://127.0.0.1:8000/v1", description="OpenAI-compatible server")
+    openai_api_key: str = Field("not-needed", description="API key for the openai provider")
+    openai_model: str = Field("local", description="Model name sent to the openai provider")
+    bedrock_model: str = Field("anthropic.claude-3-5-haiku-20241022-v1:0", description="Bedrock model id")
+    anthropic_model: str = Field("claude-3-5-haiku-latest", description="Anthropic model name")
+    n_threads: int = Field(2, ge=1, description="CPU threads for the local model")
+    n_ctx: int = Field(2048, ge=512, description="Context window of the local model")
+    prompt_token_budget: int = Field(550, ge=100, description="Tokens of sources in the prompt")
+    max_answer_tokens: int = Field(80, ge=8, description="Tokens the LLM may generate")
+    llm_timeout_s: float = Field(60.0, gt=0, description="Give up on the LLM after this many seconds")
+
+    # Input limits
+    max_question_chars: int = Field(500, ge=10, description="Longest question accepted")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: tuple[PydanticBaseSettingsSource, ...] = (init_settings, env_settings)
+        if _config_file().is_file():
+            sources += (TomlConfigSettingsSource(settings_cls, toml_file=_config_file()),)
+        return sources
+
+    @property
+    def uses_chroma_server(self) -> bool:
+        return bool(self.chroma_url)
+
+
+def settings_table() -> str:
+    """Markdown table of every setting, for the README (kept true by a test)."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        if isinstance(default, Path):
+            default = default.name if default.is_relative_to(PROJECT_ROOT) else "~/.cache/amzn-qa"
+        rows.append(f"| `AMZN_QA_{name.upper()}` | `{default}` | {field.description} |")
+    return "\n".join(rows)

@@ -1,0 +1,206 @@
+"""Load markdown documents and cut them into self-contained retrievable units.
+
+A small model cannot read a pipe table, so every table row becomes a sentence-like unit that
+names the table's subject and each column; the whole table stays a unit too. Bold-label bullet
+lists stay together with their label, long paragraphs are cut at sentence ends, and every unit
+carries its heading path and line range so an answer can cite exactly where it came from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+DOCUMENT_SUFFIXES = (".md", ".markdown", ".txt")
+# Bump when the units a document yields change shape, so that ingest redoes unchanged files.
+CHUNKER_VERSION = "2"
+MAX_PARAGRAPH_WORDS = 60
+EMPTY_CELL = "none given"
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_RULE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,})\s*$")
+_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_FIELD_LINE = re.compile(r"^\*\*[^*]+:\*\*\s*\S")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])")
+
+
+class DocumentError(ValueError):
+    """A document that cannot be indexed; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: str
+    source: str
+    section: str
+    kind: str  # paragraph | list | fields | row | table
+    text: str
+    start_line: int
+    end_line: int
+    title: str = ""  # the document's H1: its subject, implied by every unit in it
+
+    @property
+    def search_text(self) -> str:
+        """What the retrievers see: the heading path gives a row or bullet its context."""
+        return f"{self.section}\n{self.text}"
+
+    @property
+    def evidence_text(self) -> str:
+        """What a claim citing this unit may rest on: its text, heading path and document title."""
+        return f"{self.title}\n{self.search_text}"
+
+    def metadata(self) -> dict:
+        meta = asdict(self)
+        del meta["id"]
+        return meta
+
+
+def plain(text: str) -> str:
+    """Markdown inline markup removed: bold, italics, code ticks, link targets."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"(\*\*|__|`)", "", text)
+    text = re.sub(r"(?<![\w*])\*(?!\s)([^*]+?)\*(?!\w)", r"\1", text)
+    return text.strip()
+
+
+def read_document(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise DocumentError(f"{path.name}: cannot be read ({err.strerror})") from err
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise DocumentError(
+            f"{path.name}: not UTF-8 text (byte {err.start}); save it as UTF-8 and ingest again"
+        ) from err
+    if not text.strip():
+        raise DocumentError(f"{path.name}: the document is empty")
+    return text
+
+
+def corpus_files(corpus_dir: Path) -> list[Path]:
+    if not corpus_dir.is_dir():
+        return []
+    return sorted(
+        p for p in corpus_dir.iterdir() if p.is_file() and p.suffix.lower() in DOCUMENT_SUFFIXES
+    )
+
+
+def chunk_markdown(text: str, source: str) -> list[Unit]:
+    """Cut one markdown document into units; pure function of (text, source)."""
+    builder = _UnitBuilder(source)
+    headings: list[tuple[int, str]] = []
+    block: list[tuple[int, str]] = []
+
+    def flush() -> None:
+        if block:
+            builder.add_block(headings, block)
+            block.clear()
+
+    for number, line in enumerate(text.splitlines(), start=1):
+        heading = _HEADING.match(line)
+        if heading:
+            flush()
+            level = len(heading.group(1))
+            headings[:] = [h for h in headings if h[0] < level]
+            headings.append((level, plain(heading.group(2)).rstrip(":").strip()))
+        elif not line.strip() or _RULE.match(line):
+            flush()
+        elif block and _is_table_line(line) != _is_table_line(block[-1][1]):
+            flush()
+            block.append((number, line))
+        else:
+            block.append((number, line))
+    flush()
+    return builder.units
+
+
+def _is_table_line(line: str) -> bool:
+    return line.lstrip().startswith("|")
+
+
+def _split_cells(line: str) -> list[str]:
+    line = line.strip()
+    if line.startswith("|"):
+        line = line[1:]
+    if line.endswith("|") and not line.endswith("\\|"):
+        line = line[:-1]
+    return [plain(cell) for cell in re.split(r"(?<!\\)\|", line)]
+
+
+class _UnitBuilder:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.title = ""
+        self.units: list[Unit] = []
+        self._seen: dict[str, int] = {}
+
+    def add(self, section: str, kind: str, text: str, start: int, end: int) -> None:
+        text = text.strip()
+        if not text:
+            return
+        key = f"{self.source}\x00{section}\x00{kind}\x00{text}"
+        occurrence = self._seen.get(key, 0)
+        self._seen[key] = occurrence + 1
+        digest = hashlib.sha1(f"{key}\x00{occurrence}".encode()).hexdigest()[:16]
+        self.units.append(Unit(digest, self.source, section, kind, text, start, end, self.title))
+
+    def add_block(self, headings: list[tuple[int, str]], block: list[tuple[int, str]]) -> None:
+        # The H1 is the document's title; sections are named below it, unless there is no H2.
+        self.title = self.title or next((t for level, t in headings if level == 1), "")
+        path = [title for level, title in headings if level > 1] or [t for _, t in headings]
+        section = " > ".join(path) or self.source
+        title = path[-1] if path else self.source
+        start, end = block[0][0], block[-1][0]
+        lines = [line for _, line in block]
+
+        if _is_table_line(lines[0]):
+            self._add_table(section, title, block)
+        elif all(_FIELD_LINE.match(line) for line in lines):
+            self.add(section, "fields", "\n".join(plain(line) for line in lines), start, end)
+        elif any(_BULLET.match(line) for line in lines[1:]) or _BULLET.match(lines[0]):
+            self._add_list(section, title, lines, start, end)
+        else:
+            self._add_paragraph(section, " ".join(plain(line) for line in lines), start, end)
+
+    def _add_list(self, section: str, title: str, lines: list[str], start: int, end: int) -> None:
+        label = title
+        if not _BULLET.match(lines[0]):
+            label = plain(lines[0]).rstrip(":").strip()
+            lines = lines[1:]
+        items = [plain(_BULLET.sub("", line)) for line in lines]
+        self.add(section, "list", f"{label}:\n" + "\n".join(f"- {item}" for item in items), start, end)
+
+    def _add_paragraph(self, section: str, text: str, start: int, end: int) -> None:
+        words = text.split()
+        if len(words) <= MAX_PARAGRAPH_WORDS:
+            self.add(section, "paragraph", text, start, end)
+            return
+        piece: list[str] = []
+        for sentence in _SENTENCE_END.split(text):
+            if piece and len(" ".join(piece + [sentence]).split()) > MAX_PARAGRAPH_WORDS:
+                self.add(section, "paragraph", " ".join(piece), start, end)
+                piece = []
+            piece.append(sentence)
+        self.add(section, "paragraph", " ".join(piece), start, end)
+
+    def _add_table(self, section: str, title: str, block: list[tuple[int, str]]) -> None:
+        rows = [(n, line) for n, line in block if not _TABLE_SEPARATOR.match(line)]
+        if not rows:
+            return
+        header = _split_cells(rows[0][1])
+        for number, line in rows[1:]:
+            cells = _split_cells(line)
+            cells = (cells + [""] * len(header))[: max(len(header), 1)]
+            pairs = []
+            for column, (name, value) in enumerate(zip(header, cells)):
+                if value in ("", "—", "-", "–", "N/A"):
+                    value = EMPTY_CELL
+                pairs.append(f"{name or f'Column {column + 1}'}: {value}")
+            self.add(section, "row", f"{title} — " + ". ".join(pairs) + ".", number, number)
+        table = "\n".join(line.strip() for _, line in block)
+        self.add(section, "table", f"{title}\n{table}", block[0][0], block[-1][0])

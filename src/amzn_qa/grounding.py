@@ -1,0 +1,182 @@
+"""Citations and the grounding check: every figure and name in an answer must be in its sources.
+
+Figures are compared by value, not spelling: `3.8GW` = `3.8 GW`, `$50-70K` = `$50K–$70K` =
+`50,000 to 70,000`, `1M+` = `1 million`. Names are capitalised words that do not merely start
+a sentence. Small models invent both (a CEO's name, a plausible percentage); this check is what
+keeps such an answer from being shown as fact.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+CITATION = re.compile(r"\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
+_SCALES = {
+    "k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "million": 1e6, "mn": 1e6,
+    "b": 1e9, "bn": 1e9, "billion": 1e9, "t": 1e12, "tn": 1e12, "trillion": 1e12,
+}
+_NUMBER = re.compile(
+    r"(?<![\w.])\$?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"  # 2,300 | 3.8 | 50
+    r"(?:\s?(thousand|million|billion|trillion|bn|mn|mm|[kmbt])(?![a-z]))?%?\+?",
+    re.IGNORECASE,
+)
+# "50-70K", "$50K–$70K", "30 to 40%": the suffix of a range's end applies to its start too.
+_RANGE_LINK = re.compile(r"^\s*(?:-|–|—|to)\s*\$?$")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9&'’\-]*[A-Za-z0-9]|[A-Za-z]")
+_SENTENCE_BREAK = re.compile(r"(?:[.!?:;]\s+|\n+|^\s*[-*•]\s+|\[\d+\]\s*)")
+# Words that are capitalised for reasons other than being a name.
+_NOT_NAMES = frozenset(
+    "i a an the this that these those it its in on at of for to and or but if as by from with "
+    "yes no not however also according source sources document answer note".split()
+)
+REFUSAL = re.compile(
+    r"(does not|doesn't|do not|don't|did not|cannot|can't|could not|unable to)\s+"
+    r"(say|state|mention|specify|provide|contain|include|cover|give|find|know|answer|disclose)"
+    r"|\bno (information|mention|data|details?)\b|\bnot (mentioned|stated|specified|provided|"
+    r"covered|available|disclosed|given)\b|\bis unknown\b|\bnone given\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Figure:
+    surface: str
+    values: frozenset[float]
+
+
+def figures(text: str) -> list[Figure]:
+    """Every number in text, with the values it may stand for (raw and scaled)."""
+    found: list[Figure] = []
+    matches = list(_NUMBER.finditer(text))
+    for i, match in enumerate(matches):
+        raw = float(match.group(1).replace(",", ""))
+        values = {raw}
+        scale = (match.group(2) or "").lower()
+        if scale:
+            values.add(raw * _SCALES[scale])
+        if i + 1 < len(matches) and _RANGE_LINK.match(text[match.end() : matches[i + 1].start()]):
+            next_scale = (matches[i + 1].group(2) or "").lower()
+            if next_scale and not scale:
+                values.add(raw * _SCALES[next_scale])
+        found.append(Figure(match.group(0).strip(), frozenset(values)))
+    return found
+
+
+def _values(text: str) -> set[float]:
+    return {v for f in figures(text) for v in f.values}
+
+
+_NUMBER_AFTER_NAME = re.compile(r"^ (\d+(?:\.\d+)?)(?![\d.,]*\w)")
+
+
+def names(text: str) -> list[str]:
+    """Capitalised words that are not just the first word of a sentence or list item, and
+    numbered names such as "Trainium 3" (a "Trainium 2" source does not support them)."""
+    found = []
+    for segment in _SENTENCE_BREAK.split(text):
+        for position, match in enumerate(_WORD.finditer(segment)):
+            word = re.sub(r"['’]s$", "", match.group())
+            if not word[0].isupper() or word.lower() in _NOT_NAMES:
+                continue
+            distinctive = any(c.isupper() for c in word[1:]) or any(c.isdigit() for c in word)
+            if position == 0 and not distinctive:
+                continue
+            found.append(word)
+            numbered = _NUMBER_AFTER_NAME.match(segment[match.end() :])
+            if numbered:
+                found.append(f"{word} {numbered.group(1)}")
+    return found
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in _WORD.findall(text)} | {
+        re.sub(r"['’]s$", "", w).lower() for w in _WORD.findall(text)
+    }
+
+
+def _known_word(word: str, known: set[str]) -> bool:
+    """Known as written or in the singular: "SKUs" is supported by "SKU"."""
+    return word in known or (word.endswith("s") and word[:-1] in known)
+
+
+def unsupported(answer: str, evidence: str) -> list[str]:
+    """Figures and names in the answer that the evidence does not contain."""
+    body = CITATION.sub(" ", answer)
+    known_values, known_words = _values(evidence), _words(evidence)
+    # An answer's figure counts at its full value: "40K+" is not backed by a "40%" elsewhere.
+    missing = [f.surface for f in figures(body) if max(f.values) not in known_values]
+    flat_evidence = " ".join(evidence.lower().split())
+    missing += [
+        n for n in names(body)
+        if (n.lower() not in flat_evidence if " " in n else not _known_word(n.lower(), known_words))
+    ]
+    return list(dict.fromkeys(missing))
+
+
+def off_topic(question: str, evidence: str) -> list[str]:
+    """Names the question asks about that the evidence does not mention.
+
+    Figures are left out (a question's "2026" may be implied by a table's column), and a
+    numbered name fails only when the evidence names a different number of the same thing: a
+    "Graviton 3" row does not answer a Graviton 4 question, a "Trainium" table may well answer a
+    Trainium 2 one.
+    """
+    known_words = _words(evidence)
+    flat_evidence = " ".join(evidence.lower().split())
+    missing = []
+    for name in names(question):
+        if " " not in name:
+            if not _known_word(name.lower(), known_words):
+                missing.append(name)
+            continue
+        stem = name.rsplit(" ", 1)[0].lower()
+        if name.lower() not in flat_evidence and re.search(rf"\b{re.escape(stem)} \d", flat_evidence):
+            missing.append(name)
+    return list(dict.fromkeys(missing))
+
+
+def drop_invalid_citations(answer: str, n_sources: int) -> str:
+    """Remove [n] markers that point at no source (the model sometimes cites [3] of two)."""
+    def keep(match: re.Match) -> str:
+        valid = [p.strip() for p in re.split(r"[,;]", match.group(1)) if 1 <= int(p) <= n_sources]
+        return f"[{', '.join(valid)}]" if valid else ""
+
+    return re.sub(r"\s+([.,;:])", r"\1", CITATION.sub(keep, answer)).strip()
+
+
+def cited_numbers(answer: str, n_sources: int) -> list[int]:
+    """The [n] markers in an answer that point at a real source, in order of first use."""
+    found = []
+    for group in CITATION.findall(answer):
+        for part in re.split(r"[,;]", group):
+            n = int(part)
+            if 1 <= n <= n_sources and n not in found:
+                found.append(n)
+    return found
+
+
+def is_refusal(answer: str) -> bool:
+    """The answer's first sentence says the sources do not answer (a pasted source that merely
+    contains "none given" further on is not a refusal)."""
+    first = re.split(r"(?<=[.!?])\s", answer.strip(), maxsplit=1)[0]
+    return bool(REFUSAL.search(first))
+
+
+def best_quote(answer: str, source_text: str, limit: int = 220) -> str:
+    """The piece of a source (row cell, bullet, sentence) that shares most with the answer."""
+    pieces = [p.strip() for p in re.split(r"\n|(?<=[.;])\s+", source_text) if p.strip()]
+    if not pieces:
+        return ""
+    answer_values, answer_words = _values(answer), _words(answer)
+
+    def overlap(piece: str) -> tuple[int, int]:
+        return (len(_values(piece) & answer_values), len(_words(piece) & answer_words))
+
+    best = max(pieces, key=overlap)
+    return best if len(best) <= limit else best[: limit - 1] + "…"
+
+
+def support_score(answer: str, source_text: str) -> tuple[int, int]:
+    """How much of the answer a source backs: shared figures first, then shared words."""
+    return (len(_values(answer) & _values(source_text)), len(_words(answer) & _words(source_text)))

@@ -1,0 +1,215 @@
+"""Embeddings and the Chroma store: incremental, crash-tolerant ingestion of the corpus.
+
+The same code drives an embedded store in `index/` or a Chroma server (settings.chroma_url).
+Ingest upserts a document's new units before deleting its stale ones, so a crash at any point
+leaves an index that still answers, and the next ingest finishes the job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlparse
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+import chromadb  # noqa: E402
+from chromadb.config import Settings as ChromaSettings  # noqa: E402
+from langchain_chroma import Chroma  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from .config import Settings  # noqa: E402
+from .documents import (  # noqa: E402
+    CHUNKER_VERSION, DocumentError, Unit, chunk_markdown, corpus_files, read_document,
+)
+from .models import embedding_model_dir  # noqa: E402
+
+BATCH = 64
+REBUILD_HINT = "run `amzn-qa ingest --rebuild`"
+
+
+class IndexUnavailable(RuntimeError):
+    """The index cannot be read or written; the message says what to do."""
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    units: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        parts = [
+            f"{len(v)} {k}" for k, v in
+            [("added", self.added), ("updated", self.updated), ("removed", self.removed),
+             ("unchanged", self.unchanged)] if v
+        ]
+        text = f"index: {self.units} units ({', '.join(parts) or 'no documents'}) in {self.seconds:.1f}s"
+        return "\n".join([text] + [f"skipped {p}" for p in self.problems])
+
+
+@lru_cache(maxsize=1)
+def embeddings():
+    from langchain_huggingface import HuggingFaceEmbeddings
+
+    return HuggingFaceEmbeddings(
+        model_name=str(embedding_model_dir()),
+        model_kwargs={"device": "cpu"},
+        encode_kwargs={"normalize_embeddings": True},
+    )
+
+
+@contextmanager
+def _index_errors(settings: Settings):
+    try:
+        yield
+    except IndexUnavailable:
+        raise
+    except Exception as err:  # chromadb raises many unrelated types for a damaged store
+        where = settings.chroma_url or settings.index_dir
+        raise IndexUnavailable(
+            f"the index at {where} cannot be used ({type(err).__name__}: {err}); {REBUILD_HINT}"
+        ) from err
+
+
+def open_client(settings: Settings) -> chromadb.ClientAPI:
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    with _index_errors(settings):
+        if settings.uses_chroma_server:
+            url = urlparse(settings.chroma_url)
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        settings.index_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
+
+
+def vector_store(settings: Settings, client: chromadb.ClientAPI, name: str | None = None) -> Chroma:
+    with _index_errors(settings):
+        return Chroma(
+            collection_name=name or settings.collection,
+            embedding_function=embeddings(),
+            client=client,
+            collection_metadata={"hnsw:space": "cosine"},
+        )
+
+
+def unit_from_record(unit_id: str, meta: dict) -> Unit:
+    return Unit(
+        unit_id, meta["source"], meta["section"], meta["kind"], meta["text"],
+        int(meta["start_line"]), int(meta["end_line"]), meta.get("title", ""),
+    )
+
+
+def load_units(settings: Settings, client: chromadb.ClientAPI) -> list[Unit]:
+    """Every unit in the index, in document order."""
+    with _index_errors(settings):
+        if settings.collection not in {c.name for c in client.list_collections()}:
+            return []
+        got = client.get_collection(settings.collection).get(include=["metadatas"])
+        units = [unit_from_record(i, m) for i, m in zip(got["ids"], got["metadatas"])]
+    return sorted(units, key=lambda u: (u.source, u.start_line, u.kind != "row"))
+
+
+def _write_units(store: Chroma, units: list[Unit], doc_sha: str, bar: tqdm) -> None:
+    for start in range(0, len(units), BATCH):
+        batch = units[start : start + BATCH]
+        store.add_texts(
+            texts=[u.search_text for u in batch],
+            metadatas=[{**u.metadata(), "doc_sha": doc_sha} for u in batch],
+            ids=[u.id for u in batch],
+        )
+        bar.update(len(batch))
+
+
+def _plan(settings: Settings, report: IngestReport) -> dict[str, tuple[str, list[Unit]]]:
+    """Read and chunk every document; broken ones are reported and left as they were."""
+    plan = {}
+    for path in corpus_files(settings.corpus_dir):
+        try:
+            text = read_document(path)
+        except DocumentError as err:
+            report.problems.append(str(err))
+            continue
+        units = chunk_markdown(text, path.name)
+        digest = hashlib.sha256(f"{CHUNKER_VERSION}\n{text}".encode()).hexdigest()
+        plan[path.name] = (digest, units)
+    return plan
+
+
+def ingest(settings: Settings, rebuild: bool = False, progress: bool = True) -> IngestReport:
+    started = time.perf_counter()
+    report = IngestReport()
+    plan = _plan(settings, report)
+    broken = {p.split(":", 1)[0] for p in report.problems}
+    if rebuild and not settings.uses_chroma_server:
+        _drop_unreadable_store(settings)
+    client = open_client(settings)
+    target = f"{settings.collection}__rebuild" if rebuild else settings.collection
+    with _index_errors(settings):
+        if rebuild and target in {c.name for c in client.list_collections()}:
+            client.delete_collection(target)
+        store = vector_store(settings, client, target)
+        collection = client.get_collection(target)
+        existing: dict[str, dict[str, str]] = {}
+        got = collection.get(include=["metadatas"])
+        for unit_id, meta in zip(got["ids"], got["metadatas"]):
+            existing.setdefault(meta["source"], {})[unit_id] = meta.get("doc_sha", "")
+
+        todo = {}
+        for source, (doc_sha, units) in plan.items():
+            old = existing.get(source, {})
+            if set(old) == {u.id for u in units} and set(old.values()) == {doc_sha}:
+                report.unchanged.append(source)
+            else:
+                todo[source] = (doc_sha, units)
+                (report.updated if old else report.added).append(source)
+        total = sum(len(units) for _, units in todo.values())
+        with tqdm(total=total, desc="embedding", unit="unit", disable=not progress or not total) as bar:
+            for source, (doc_sha, units) in todo.items():
+                _write_units(store, units, doc_sha, bar)
+                stale = set(existing.get(source, {})) - {u.id for u in units}
+                if stale:
+                    collection.delete(ids=sorted(stale))
+        for source in sorted(set(existing) - set(plan) - broken):
+            collection.delete(where={"source": source})
+            report.removed.append(source)
+        if rebuild:
+            if settings.collection in {c.name for c in client.list_collections()}:
+                client.delete_collection(settings.collection)
+            collection.modify(name=settings.collection)
+        report.units = client.get_collection(settings.collection).count()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _drop_unreadable_store(settings: Settings) -> None:
+    """--rebuild must work even when the embedded store is too damaged to open."""
+    try:
+        open_client(settings).list_collections()
+    except IndexUnavailable:
+        from chromadb.api.client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
+        shutil.rmtree(settings.index_dir, ignore_errors=True)
+
+
+def index_is_empty(settings: Settings, client: chromadb.ClientAPI) -> bool:
+    with _index_errors(settings):
+        names = {c.name for c in client.list_collections()}
+        return settings.collection not in names or client.get_collection(settings.collection).count() == 0

@@ -1,0 +1,68 @@
+"""Test isolation: every test gets its own corpus and index in a temp dir; the assembled model
+files are a cache shared with the user's (re-assembling 0.5 GB per test would only cost time).
+The heavy parts (embedder, Chroma index of the real document, local LLM) load once per session.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from amzn_qa.config import PROJECT_ROOT, Settings
+
+CORPUS = PROJECT_ROOT / "corpus"
+DOCUMENT = CORPUS / "amzn-technical-analysis-2026-01-23.md"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path):
+    for name in list(__import__("os").environ):
+        if name.startswith("AMZN_QA_") and name != "AMZN_QA_CACHE_DIR":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AMZN_QA_CONFIG", str(tmp_path / "no-config.toml"))
+
+
+@pytest.fixture
+def make_settings(tmp_path):
+    """Settings over a private copy of the corpus and a private index."""
+
+    def make(**overrides) -> Settings:
+        corpus = tmp_path / "corpus"
+        if not corpus.exists():
+            shutil.copytree(CORPUS, corpus)
+        values = {"corpus_dir": corpus, "index_dir": tmp_path / "index", **overrides}
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def shared_settings(tmp_path_factory) -> Settings:
+    root = tmp_path_factory.mktemp("shared")
+    shutil.copytree(CORPUS, root / "corpus")
+    return Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+
+
+@pytest.fixture(scope="session")
+def retriever(shared_settings):
+    from amzn_qa.retrieval import HybridRetriever
+
+    return HybridRetriever(shared_settings)
+
+
+@pytest.fixture(scope="session")
+def chain(shared_settings, retriever):
+    from amzn_qa.chain import AnswerChain
+
+    return AnswerChain(shared_settings, retriever)
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path

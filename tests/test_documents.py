@@ -1,0 +1,101 @@
+import re
+
+import pytest
+
+from amzn_qa.documents import EMPTY_CELL, DocumentError, chunk_markdown, read_document
+
+from .conftest import DOCUMENT, write
+
+TEXT = DOCUMENT.read_text(encoding="utf-8")
+UNITS = chunk_markdown(TEXT, DOCUMENT.name)
+LINES = TEXT.splitlines()
+
+
+def test_every_table_row_is_a_unit_naming_its_subject_and_columns():
+    data_rows = [
+        n for n, line in enumerate(LINES, 1)
+        if line.startswith("|") and not re.match(r"^\|[\s\-:|]+$", line)
+        and not (n > 1 and LINES[n - 2].strip() == "") # header rows follow a blank line
+    ]
+    rows = [u for u in UNITS if u.kind == "row"]
+    assert sorted(u.start_line for u in rows) == data_rows
+    for unit in rows:
+        header_line = next(
+            LINES[n - 1] for n in range(unit.start_line, 0, -1) if LINES[n - 2].strip() == ""
+        )
+        columns = [c.strip(" *") for c in header_line.strip("|").split("|")]
+        subject = unit.section.split(" > ")[-1]
+        assert unit.text.startswith(subject)
+        for column in columns:
+            assert f"{column}:" in unit.text
+
+
+def test_trainium_price_row_is_self_contained():
+    row = next(u for u in UNITS if u.kind == "row" and "~$50-70K" in u.text)
+    assert row.section == "Custom Silicon & AI Chip Strategy > Trainium (Training Silicon)"
+    assert row.text.startswith("Trainium (Training Silicon) — Specification: Price. Details: ~$50-70K per chip")
+    assert "**" not in row.text
+    assert "~$50-70K" in LINES[row.start_line - 1]
+
+
+def test_whole_tables_are_units_too():
+    tables = [u for u in UNITS if u.kind == "table"]
+    assert len(tables) == sum(1 for line in LINES if re.match(r"^\|[-|: ]+\|$", line))
+    for table in tables:
+        assert LINES[table.start_line - 1].startswith("|") and LINES[table.end_line - 1].startswith("|")
+
+
+def test_heading_paths_and_line_ranges():
+    for unit in UNITS:
+        assert 1 <= unit.start_line <= unit.end_line <= len(LINES)
+        heading_lines = [l for l in LINES[: unit.start_line] if l.startswith("## ")]
+        if heading_lines:
+            assert unit.section.startswith(heading_lines[-1][3:].strip())
+    power = [u for u in UNITS if "3.8GW added past 12 months" in u.text]
+    assert power[0].section == "AWS Infrastructure Capabilities > Data Center & Power Infrastructure"
+
+
+def test_bold_label_list_stays_with_its_label():
+    unit = next(u for u in UNITS if u.text.startswith("AWS Power Strategy (Q3 2025 Earnings Call):"))
+    assert unit.kind == "list"
+    assert unit.text.count("\n- ") == 5
+    assert (unit.start_line, unit.end_line) == (26, 31)
+
+
+def test_empty_cells_are_spelled_out():
+    graviton4 = next(u for u in UNITS if u.kind == "row" and "Graviton 4" in u.text)
+    assert f"Adoption: {EMPTY_CELL}" in graviton4.text
+
+
+def test_long_paragraph_is_cut_at_sentences():
+    summary = [u for u in UNITS if u.section == "Executive Summary (BLUF)"]
+    assert len(summary) > 1
+    assert all(len(u.text.split()) <= 80 for u in summary)
+    joined = " ".join(u.text for u in summary)
+    assert "Key technical risk: Trainium ecosystem adoption failure" in joined
+
+
+def test_ids_are_stable_and_unique():
+    again = chunk_markdown(TEXT, DOCUMENT.name)
+    assert [u.id for u in UNITS] == [u.id for u in again]
+    assert len({u.id for u in UNITS}) == len(UNITS)
+
+
+def test_malformed_tables_and_empty_headings_do_not_crash():
+    text = "# T\n## Empty\n## Odd table\n| a | b |\n|---|---|\n| 1 |\n| 2 | 3 | 4 |\n|x\n"
+    units = chunk_markdown(text, "odd.md")
+    rows = [u for u in units if u.kind == "row"]
+    assert [u.text for u in rows][:2] == [
+        f"Odd table — a: 1. b: {EMPTY_CELL}.",
+        "Odd table — a: 2. b: 3.",
+    ]
+    assert all(u.section == "Odd table" for u in units)
+
+
+def test_non_utf8_and_empty_documents_are_named(tmp_path):
+    bad = write(tmp_path / "latin1.md", "Café prices".encode("latin-1"))
+    with pytest.raises(DocumentError, match="latin1.md: not UTF-8"):
+        read_document(bad)
+    empty = write(tmp_path / "empty.md", "  \n")
+    with pytest.raises(DocumentError, match="empty.md: the document is empty"):
+        read_document(empty)

@@ -1,0 +1,85 @@
+import pytest
+
+from amzn_qa.grounding import best_quote, cited_numbers, figures, is_refusal, names, unsupported
+
+ROW = (
+    "Trainium (Training Silicon) — Specification: Price. Details: ~$50-70K per chip (estimate). "
+    "Competitive Advantage: 30-40% cheaper than Nvidia H100 ($150K+)."
+)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "About $50-70K per chip [1].",
+        "Roughly $50K–$70K per chip [1].",
+        "Between $50,000 and $70,000 [1].",
+        "It is 30-40% cheaper than the Nvidia H100 [1].",
+        "Trainium costs $50-70K, versus $150K+ for an H100 [1].",
+    ],
+)
+def test_supported_answers_pass(answer):
+    assert unsupported(answer, ROW) == []
+
+
+@pytest.mark.parametrize(
+    "answer, invented",
+    [
+        ("About $85K per chip [1].", "$85K"),
+        ("The CEO of Amazon is Andy Jassy [1].", "CEO"),
+        ("Trainium 2 was designed by Annapurna Labs [1].", "Annapurna"),
+        ("It costs $50-70K and ships in March 2026 [1].", "March"),
+        ("Prices are 55% lower [1].", "55%"),
+    ],
+)
+def test_invented_figures_and_names_are_caught(answer, invented):
+    assert invented in unsupported(answer, ROW)
+
+
+def test_figure_spellings_normalise():
+    assert figures("3.8GW")[0].values == figures("3.8 GW")[0].values
+    assert 1e6 in figures("1M+")[0].values and 1e6 in figures("1 million robots")[0].values
+    assert 2300.0 in figures("2,300 cities")[0].values
+    assert 50_000.0 in figures("$50-70K")[0].values  # a range's suffix scales its start
+    assert figures("Q3 and H100") == []  # designators are names, not figures
+
+
+def test_names_skip_sentence_starts_but_keep_distinctive_words():
+    assert names("Amazon deployed robots. Robots help Kiva.") == ["Kiva"]
+    assert names("AWS leads. CEO pay rose.") == ["AWS", "CEO"]
+
+
+def test_citation_parsing():
+    assert cited_numbers("A [2] and B [1, 3]; C [2][9].", n_sources=5) == [2, 1, 3]
+    assert cited_numbers("No citations here.", n_sources=5) == []
+
+
+@pytest.mark.parametrize(
+    "text, refused",
+    [
+        ("The document does not say.", True),
+        ("The sources don't mention a CEO.", True),
+        ("This is not stated in the sources.", True),
+        ("There is no information about that.", True),
+        ("About $50-70K per chip [1].", False),
+        ("Customer adoption is growing but slower than expected.", False),
+    ],
+)
+def test_refusal_detection(text, refused):
+    assert is_refusal(text) is refused
+
+
+def test_best_quote_picks_the_matching_piece():
+    assert best_quote("$150K+ for an H100", ROW).startswith("Competitive Advantage: 30-40% cheaper")
+
+
+def test_scaled_figures_need_their_full_value():
+    assert unsupported("40K+ units [1].", "Performance improvement: ~40% vs Trainium 2") == ["40K+"]
+    assert unsupported("100 million users [1].", "Monthly Active Users: Tens of millions") == ["100 million"]
+
+
+def test_citations_to_missing_sources_are_dropped():
+    from amzn_qa.grounding import drop_invalid_citations
+
+    assert drop_invalid_citations("Industry leader [3].", 2) == "Industry leader."
+    assert drop_invalid_citations("A [1, 4] and B [2].", 2) == "A [1] and B [2]."
