@@ -5,6 +5,7 @@ The heavy parts (embedder, Chroma index of the real document, local LLM) load on
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -66,3 +67,53 @@ def write(path: Path, text: str | bytes) -> Path:
     else:
         path.write_text(text, encoding="utf-8")
     return path
+
+
+INJECTED_DOC = """# Zeta Corp (ZETA) – Notes
+
+## Zeta Widgets
+
+| Metric | Value |
+|---|---|
+| **Zeta widget price** | <script>window.pwned = 1</script><img src=x onerror="window.pwned = 2"> $9K per widget |
+"""
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """`amzn-qa serve` in a subprocess on a free loopback port, with its own corpus (the analysis
+    plus a document carrying markup), index and feedback database. Yields its base URL."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    root = tmp_path_factory.mktemp("server")
+    shutil.copytree(CORPUS, root / "corpus")
+    write(root / "corpus" / "zeta-notes.md", INJECTED_DOC)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "AMZN_QA_CORPUS_DIR": str(root / "corpus"), "AMZN_QA_INDEX_DIR": str(root / "index"),
+           "AMZN_QA_FEEDBACK_DB": str(root / "feedback.sqlite3"), "AMZN_QA_CONFIG": str(root / "none.toml")}
+    log = (root / "server.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "amzn_qa.cli", "serve", "--port", str(port)],
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/api/health", timeout=60) as response:
+                if json.loads(response.read())["index"]["ok"]:
+                    break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError((root / "server.log").read_text())
+            time.sleep(1)
+    else:
+        raise RuntimeError("server did not start: " + (root / "server.log").read_text())
+    yield type("Server", (), {"url": url, "root": root, "feedback_db": root / "feedback.sqlite3"})
+    proc.terminate()
+    proc.wait(timeout=30)

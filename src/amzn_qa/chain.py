@@ -18,7 +18,10 @@ from langchain_core.prompts import ChatPromptTemplate
 from . import tokens
 from .config import Settings
 from .documents import Unit
-from .grounding import best_quote, cited_numbers, drop_invalid_citations, is_refusal, off_topic, support_score, unsupported
+from .grounding import (
+    best_quote, cited_numbers, drop_invalid_citations, figures as figures_in, is_refusal, names,
+    off_topic, support_score, unsupported,
+)
 from .llm import chat_model, model_label
 from .models import ModelUnavailable
 from .retrieval import Hit, HybridRetriever
@@ -143,6 +146,15 @@ def validate_question(question: str, settings: Settings) -> str:
 
 _FOLLOW_UP_TEMPLATE = ' (follow-up to: "{previous}")'
 _FOLLOW_UP = re.compile(r' \(follow-up to: ".*"\)$', re.DOTALL)
+# A follow-up leans on the earlier turn when it opens elliptically ("And Trainium 3?", "What
+# about H100?") or is a fragment, or when it uses a pronoun and names nothing itself ("What does
+# it compete with?", but not "How many developers adopted Curo in its first days?").
+_ELLIPTICAL = re.compile(r"^\s*(and|or|but|also|what about|how about|same)\b|^\W*(\w+\W+){0,2}\w*\W*$", re.I)
+_PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|this|that|these|those|he|she|his|her|there)\b", re.I)
+
+
+def _leans_on_history(question: str) -> bool:
+    return bool(_ELLIPTICAL.search(question) or (_PRONOUN.search(question) and not names(question)))
 
 
 def _normalised(text: str) -> str:
@@ -226,7 +238,9 @@ class AnswerChain:
         pronoun; then the earlier question is attached instead, so retrieval and the answer
         prompt still see what "it" refers to.
         """
-        previous = [t["content"] for t in history if t.get("role") == "user" and t.get("content")]
+        previous = [
+            _FOLLOW_UP.sub("", t["content"]) for t in history if t.get("role") == "user" and t.get("content")
+        ]
         if not previous:
             return question
         chain = CONDENSE_PROMPT | chat_model(self.settings) | StrOutputParser()
@@ -236,10 +250,13 @@ class AnswerChain:
             log.warning("condensing the follow-up failed: %s", err)
             rewritten = ""
         rewritten = rewritten.splitlines()[0].strip() if rewritten else ""
-        same = {_normalised(previous[-1]), _normalised(question)}
-        if rewritten and _normalised(rewritten) not in same and len(rewritten) <= self.settings.max_question_chars:
-            return rewritten
-        return f'{question}{_FOLLOW_UP_TEMPLATE.format(previous=previous[-1])}'
+        if not rewritten or len(rewritten) > self.settings.max_question_chars:
+            rewritten = question
+        if _normalised(rewritten) == _normalised(previous[-1]):
+            rewritten = question  # the model repeated the earlier question
+        if _normalised(rewritten) == _normalised(question) and _leans_on_history(question):
+            return f"{question}{_FOLLOW_UP_TEMPLATE.format(previous=previous[-1])}"
+        return rewritten
 
     def _absent_specifics(self, hits: list[Hit], question: str, units: list[Unit]) -> list[str] | None:
         """Why the sources cannot answer, or None when they may.
@@ -305,6 +322,15 @@ class AnswerChain:
             evidence = units[numbers[0] - 1].evidence_text
         if missing:
             return self._evidence_fallback(answer, f"Not found in the sources: {', '.join(missing)}.")
+        # A cited source that backs none of the answer's figures, when the others back them all,
+        # was a wrong pointer (the model cited the row above): drop it.
+        for n in list(numbers):
+            rest = [m for m in numbers if m != n]
+            if rest and support_score(text, units[n - 1].text)[0] == 0 and figures_in(text) and \
+                    not unsupported(text, "\n".join(units[m - 1].evidence_text for m in rest)):
+                numbers = rest
+                text = drop_invalid_citations(re.sub(rf"\[{n}\]", "", text), len(units))
+        evidence = "\n".join(units[n - 1].evidence_text for n in numbers)
         # The cited sources must be about what was asked: a "Graviton 3" row does not answer a
         # question about Graviton 4, whatever figure the model copied from it. When the model
         # cited the wrong number, a single source that backs the answer and is on topic is

@@ -84,6 +84,18 @@ def cmd_chat(args: argparse.Namespace) -> int:
             print(err)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .api import serve
+
+    settings = _settings(args)
+    if args.host:
+        settings.host = args.host
+    if args.port:
+        settings.port = args.port
+    serve(settings)
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluation import run_cli
 
@@ -110,6 +122,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int)
     p.add_argument("--llm")
     p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("serve", help="web chat and JSON API on one server")
+    p.add_argument("--host", help="listen address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default 7860)")
+    p.add_argument("--llm")
+    p.add_argument("--k", type=int)
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("eval", help="score the pipeline on known Q&A pairs")
     p.add_argument("--qa", help="Q&A JSONL file (default evals/qa.jsonl)")

@@ -58,6 +58,15 @@ class Settings(BaseSettings):
 
     # Input limits
     max_question_chars: int = Field(500, ge=10, description="Longest question accepted")
+    max_body_bytes: int = Field(65536, ge=1024, description="Largest HTTP request body accepted")
+
+    # Web chat and API (`amzn-qa serve`)
+    host: str = Field("127.0.0.1", description="Address the web server listens on")
+    port: int = Field(7860, ge=1, le=65535, description="Port of the web server")
+    feedback_db: Path = Field(PROJECT_ROOT / "feedback.sqlite3", description="SQLite file of answer feedback")
+    auth_username: str | None = Field(None, description="Login for the web chat and API (off when unset)")
+    auth_password: str | None = Field(None, description="Password that goes with the login")
+    ui_models: list[str] = Field(["local"], description="Providers offered in the chat's settings")
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,168 @@
+"""The analysts' web chat (Gradio): streamed answers, clickable citations, a sources panel.
+
+Everything shown is escaped: a document or an answer containing markup is displayed as text,
+never run.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+
+import gradio as gr
+
+from .chain import Answer, QuestionError, Token
+from .grounding import CITATION
+from .index import IndexUnavailable
+from .models import ModelUnavailable
+
+EXAMPLES = [
+    "Roughly what does one Trainium 2 chip cost?",
+    "How much new power capacity did AWS add in the past 12 months?",
+    "How many active customers use Rufus?",
+    "When did Amazon acquire Kiva?",
+    "What severity does the analysis give Trainium adoption failure?",
+]
+CSS = """
+#sources .source { border: 1px solid #ddd; border-radius: 6px; padding: 6px 10px; margin-bottom: 8px; }
+#sources .source.active { border-color: #e08a00; box-shadow: 0 0 0 2px #ffd59a; }
+#sources .meta { color: #666; font-size: 0.85em; }
+.badge { display: inline-block; padding: 1px 6px; border-radius: 4px; font-size: 0.85em; font-weight: 600; }
+.badge.refused { background: #eee; color: #555; }
+.badge.unverified { background: #fff3cd; color: #7a5a00; }
+"""
+# Citation links are plain anchors; this opens and highlights the cited passage instead of
+# navigating, whatever the chat's link handling does.
+HEAD = """
+<script>
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a[href^='#src-']");
+  if (!link) return;
+  event.preventDefault();
+  event.stopPropagation();
+  const target = document.getElementById(link.getAttribute("href").slice(1));
+  if (!target) return;
+  document.querySelectorAll("#sources .source.active").forEach((el) => el.classList.remove("active"));
+  target.open = true;
+  target.classList.add("active");
+  target.scrollIntoView({behavior: "smooth", block: "center"});
+}, true);
+</script>
+"""
+
+
+def render_answer(answer: Answer) -> str:
+    text = html.escape(answer.answer)
+    text = CITATION.sub(
+        lambda m: "".join(
+            f'<a href="#src-{n}" class="cite">[{n}]</a>' for n in re.findall(r"\d+", m.group(1))
+        ),
+        text,
+    )
+    if answer.refused and answer.grounded:
+        return f'<span class="badge refused">Not covered by the document</span> {text}'
+    if not answer.grounded:
+        return f'<span class="badge unverified">Not verified: showing the evidence</span> {text}'
+    return text
+
+
+def render_sources(answer: Answer) -> str:
+    if not answer.citations:
+        return "<p class='meta'>No passage cited.</p>"
+    units = {u.id: u for u in answer.sources}
+    # Highlight what the answer took from the passage: its figures (whole ranges such as
+    # "$50-70K"), or the quoted evidence of a refused answer.
+    claimed = [w.strip(".,;:()") for w in CITATION.sub(" ", answer.answer).split() if any(ch.isdigit() for ch in w)]
+    marks = set(claimed) | {c.quote for c in answer.citations if answer.refused}
+    parts = []
+    for c in answer.citations:
+        unit = units.get(c.chunk_id)
+        passage = html.escape(unit.text if unit else c.quote)
+        for mark in sorted(filter(None, marks), key=len, reverse=True):
+            escaped = html.escape(mark)
+            if escaped in passage:
+                passage = passage.replace(escaped, f"<mark>{escaped}</mark>", 1)
+        parts.append(
+            f'<details id="src-{c.n}" class="source" open><summary><b>[{c.n}]</b> '
+            f"{html.escape(c.section)}</summary>"
+            f'<div class="meta">{html.escape(c.source)}, lines {c.start_line}–{c.end_line}</div>'
+            f'<div class="passage" style="white-space: pre-wrap">{passage}</div></details>'
+        )
+    return "\n".join(parts)
+
+
+def build_ui(backend) -> gr.Blocks:
+    settings = backend.settings
+
+    def respond(question, messages, history, answers, k, model) -> Iterator[tuple]:
+        messages = list(messages or [])
+        history, answers = list(history or []), dict(answers or {})
+        status = ""
+        try:
+            chain = backend.chain(model)
+            if not backend.model_loaded(model):
+                status = "⏳ Loading the model (first question only)…"
+            messages += [{"role": "user", "content": html.escape(question or "")},
+                         {"role": "assistant", "content": "…"}]
+            yield messages, "", history, answers, gr.update(), status
+            streamed = ""
+            for event in chain.stream(question, history, int(k)):
+                if isinstance(event, Token):
+                    streamed += event.text
+                    messages[-1] = {"role": "assistant", "content": html.escape(streamed)}
+                    yield messages, "", history, answers, gr.update(), ""
+                else:
+                    messages[-1] = {"role": "assistant", "content": render_answer(event)}
+                    answers[str(len(messages) - 1)] = event.to_json()
+                    history += [{"role": "user", "content": event.standalone_question or question},
+                                {"role": "assistant", "content": event.answer}]
+                    yield messages, "", history, answers, render_sources(event), ""
+        except (QuestionError, IndexUnavailable, ModelUnavailable) as err:
+            messages = [m for m in messages if m.get("content") != "…"]
+            if not messages or messages[-1]["role"] != "user":
+                messages.append({"role": "user", "content": html.escape(question or "")})
+            messages.append({"role": "assistant", "content": f"⚠️ {html.escape(str(err))}"})
+            yield messages, question, history, answers, gr.update(), ""
+
+    def on_feedback(answers, data: gr.LikeData):
+        answer = (answers or {}).get(str(data.index if isinstance(data.index, int) else data.index[0]))
+        if not answer:
+            return "Feedback applies to answers only."
+        liked = data.liked is True or data.liked == "Like"
+        backend.feedback.record(answer["question"], answer["answer"], answer["citations"], liked, answer["model"])
+        return "Thanks: feedback saved."
+
+    with gr.Blocks(title="amzn-qa") as demo:
+        history = gr.State([])
+        answers = gr.State({})
+        gr.Markdown(
+            "## amzn-qa · Amazon (AMZN) technical analysis, 23 Jan 2026\n"
+            "Answers come only from the document, with citations you can open."
+        )
+        status = gr.Markdown(elem_id="status")
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(elem_id="chat", height=480, label="Chat", sanitize_html=True)
+                with gr.Row():
+                    box = gr.Textbox(placeholder="Ask about the analysis…", show_label=False, scale=5,
+                                     elem_id="question", max_lines=4)
+                    ask = gr.Button("Ask", variant="primary", elem_id="ask", scale=1)
+                new_chat = gr.Button("New chat", elem_id="new-chat", size="sm")
+                gr.Examples(EXAMPLES, inputs=box, label="Examples")
+                with gr.Accordion("Settings", open=False):
+                    k = gr.Slider(1, 10, value=settings.k, step=1, label="Number of sources")
+                    model = gr.Dropdown(sorted(set(settings.ui_models) | {settings.llm}), value=settings.llm,
+                                        label="Model provider")
+            with gr.Column(scale=2):
+                gr.Markdown("### Sources")
+                sources = gr.HTML("<p class='meta'>Cited passages appear here.</p>", elem_id="sources")
+
+        outputs = [chatbot, box, history, answers, sources, status]
+        inputs = [box, chatbot, history, answers, k, model]
+        ask.click(respond, inputs, outputs)
+        box.submit(respond, inputs, outputs)
+        new_chat.click(lambda: ([], [], {}, "<p class='meta'>Cited passages appear here.</p>", ""),
+                       None, [chatbot, history, answers, sources, status])
+        chatbot.like(on_feedback, [answers], [status])
+    return demo

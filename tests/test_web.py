@@ -1,0 +1,113 @@
+"""The web chat, end to end in real headless Chromium (Debian's package, driven by Playwright)."""
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from amzn_qa.config import PROJECT_ROOT
+
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: run `make setup` (scripts/setup.sh installs it)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1300, "height": 950})
+        page.goto(server.url + "/")
+        yield page
+        browser.close()
+
+
+def ask(page, question, answers_before):
+    """Type a question, wait until its final answer is rendered (a citation, a badge or a
+    warning: streamed tokens are plain text), and return the answer's element."""
+    page.locator("#question textarea").fill(question)
+    page.locator("#ask").click()
+    try:
+        _wait_for_answer(page, answers_before)
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "timeout.png"))
+        raise
+    page.wait_for_timeout(500)  # the sources panel renders just after the chat
+    return page.locator("#chat [data-testid='bot']").last
+
+
+def _wait_for_answer(page, answers_before):
+    page.wait_for_function(
+        """([n]) => {
+            const bots = document.querySelectorAll('#chat [data-testid="bot"]');
+            if (bots.length <= n) return false;
+            const last = bots[bots.length - 1];
+            return !!last.querySelector('a.cite, .badge') || last.innerText.includes('⚠️');
+        }""",
+        arg=[answers_before], timeout=150_000,
+    )
+
+
+def new_chat(page):
+    page.locator("#new-chat").click()
+    expect(page.locator("#chat [data-testid='bot']")).to_have_count(0)
+    expect(page.locator("#sources")).to_contain_text("Cited passages appear here")
+
+
+def test_cited_answer_follow_up_refusal_and_feedback(page, server):
+    answer = ask(page, "Roughly what does one Trainium 2 chip cost?", 0)
+    assert "$50-70K" in answer.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "1-answer.png"))
+
+    citation = answer.locator("a.cite").first
+    citation.click()
+    active = page.locator("#sources .source.active")
+    active.wait_for(timeout=5000)
+    assert active.is_visible() and "$50-70K" in active.inner_text()
+    assert "Trainium (Training Silicon)" in active.inner_text()
+    assert active.locator("mark").count() >= 1
+    page.screenshot(path=str(ARTIFACTS / "2-citation-open.png"))
+    shutil.copy(ARTIFACTS / "2-citation-open.png", PROJECT_ROOT / "docs" / "screenshot-chat.png")
+
+    ask(page, "How many developers adopted Curo in its first days?", 1)
+    ask(page, "What does it compete with?", 2)
+    expect(page.locator("#sources")).to_contain_text("Curo", timeout=10_000)
+
+    refused = ask(page, "Who is the CEO of Amazon?", 3)
+    assert "Not covered by the document" in refused.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "3-refused.png"))
+
+    page.locator("#chat [data-testid='bot']").first.hover()
+    page.locator("#chat button[aria-label='Like']").first.click()
+    page.wait_for_timeout(1500)
+    rows = sqlite3.connect(server.feedback_db).execute("SELECT question, answer, liked, citations FROM feedback").fetchall()
+    assert rows and rows[0][0] == "Roughly what does one Trainium 2 chip cost?" and rows[0][2] == 1
+    assert "$50-70K" in rows[0][1] and "Trainium" in rows[0][3]
+
+
+def test_markup_in_documents_is_shown_not_run(page):
+    new_chat(page)
+    ask(page, "What is the Zeta widget price?", 0)
+    expect(page.locator("#sources")).to_contain_text("Zeta widget price", timeout=10_000)
+    sources = page.locator("#sources").inner_text()
+    assert "<script>window.pwned = 1</script>" in sources
+    assert page.evaluate("window.pwned === undefined")
+    page.screenshot(path=str(ARTIFACTS / "4-markup-escaped.png"))
+
+
+def test_empty_question_gets_a_readable_message_and_the_session_continues(page):
+    new_chat(page)
+    page.locator("#question textarea").fill("   ")
+    page.locator("#ask").click()
+    page.wait_for_selector("#chat [data-testid='bot']", timeout=30_000)
+    assert "The question is empty" in page.locator("#chat").inner_text()
+    assert "Traceback" not in page.content()
+    answer = ask(page, "When did Amazon acquire Kiva?", 1)
+    assert "2012" in answer.inner_text()
