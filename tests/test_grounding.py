@@ -83,3 +83,16 @@ def test_citations_to_missing_sources_are_dropped():
 
     assert drop_invalid_citations("Industry leader [3].", 2) == "Industry leader."
     assert drop_invalid_citations("A [1, 4] and B [2].", 2) == "A [1] and B [2]."
+
+
+def test_links_and_foreign_wording_are_caught():
+    from amzn_qa.grounding import grounding_problems
+
+    assert "http://evil.example/steal" in grounding_problems("![x](http://evil.example/steal) [1]", ROW)
+    assert grounding_problems("The ocean is a vast expanse of water, deep and blue [1].", ROW) == ["wording"]
+    assert grounding_problems("A Trainium chip costs about $50-70K, cheaper than the Nvidia H100 [1].", ROW) == []
+
+
+def test_a_scaled_figure_does_not_back_its_bare_number():
+    assert unsupported("It costs $1 [1].", "1M+ robots deployed") == ["$1"]
+    assert unsupported("Over 1 million robots [1].", "1M+ robots deployed") == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import secrets
 import threading
 from collections.abc import Iterator
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAP
     @app.middleware("http")
     async def limit_body(request: Request, call_next):
         length = request.headers.get("content-length")
-        if request.url.path.startswith("/api/") and length and int(length) > settings.max_body_bytes:
+        if request.url.path.startswith(("/api/", "/slack/")) and length and int(length) > settings.max_body_bytes:
             return JSONResponse({"error": f"request body over {settings.max_body_bytes} bytes"}, status_code=413)
         return await call_next(request)
 
@@ -140,6 +141,11 @@ def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAP
         """Index and model state."""
         return backend.health()
 
+    if settings.slack_mode == "http" and os.environ.get("SLACK_BOT_TOKEN") and os.environ.get("SLACK_SIGNING_SECRET"):
+        from .slack_bot import create_slack_app, mount
+
+        mount(app, create_slack_app(backend.chain(), rate_limit=settings.slack_rate_limit))
+
     if with_ui:
         import gradio as gr
 
@@ -150,8 +156,10 @@ def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAP
     return app
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, with_ui: bool = True) -> None:
     import uvicorn
 
-    print(f"amzn-qa: web chat and API on http://{settings.host}:{settings.port}/ (API docs at /docs)", flush=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    app = create_app(settings, with_ui=with_ui)
+    what = "web chat and API" if with_ui else "Slack events at /slack/events and API"
+    print(f"amzn-qa: {what} on http://{settings.host}:{settings.port}/", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

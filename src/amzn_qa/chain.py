@@ -19,8 +19,8 @@ from . import tokens
 from .config import Settings
 from .documents import Unit
 from .grounding import (
-    best_quote, cited_numbers, drop_invalid_citations, figures as figures_in, is_refusal, names,
-    off_topic, support_score, unsupported,
+    best_quote, cited_numbers, drop_invalid_citations, figures as figures_in, grounding_problems, is_refusal, names,
+    off_topic, support_score, unsupported, unsupported_wording,
 )
 from .llm import chat_model, model_label
 from .models import ModelUnavailable
@@ -133,7 +133,7 @@ History = list[dict[str, str]]  # [{"role": "user" | "assistant", "content": ...
 
 
 def validate_question(question: str, settings: Settings) -> str:
-    question = (question or "").strip()
+    question = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", " ", question or "").strip()
     if not question:
         raise QuestionError("The question is empty: type a question about the document.")
     if len(question) > settings.max_question_chars:
@@ -141,7 +141,7 @@ def validate_question(question: str, settings: Settings) -> str:
             f"The question is {len(question)} characters long; the limit is "
             f"{settings.max_question_chars}. Shorten it and ask again."
         )
-    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", " ", question)
+    return question
 
 
 _FOLLOW_UP_TEMPLATE = ' (follow-up to: "{previous}")'
@@ -228,7 +228,10 @@ class AnswerChain:
             notice = "The model is unavailable, so here is the evidence instead."
         except Exception as err:  # a provider's network or protocol error: show the evidence
             log.error("model failed: %s: %s", type(err).__name__, err)
-            notice = "The model failed, so here is the evidence instead."
+            if "timeout" in type(err).__name__.lower() or "timed out" in str(err).lower():
+                notice = "The model did not answer in time, so here is the evidence instead."
+            else:
+                notice = "The model failed, so here is the evidence instead."
         yield finish(self._checked(question, standalone, text.strip(), units, notice))
 
     def _standalone(self, question: str, history: History) -> str:
@@ -331,6 +334,8 @@ class AnswerChain:
                 numbers = rest
                 text = drop_invalid_citations(re.sub(rf"\[{n}\]", "", text), len(units))
         evidence = "\n".join(units[n - 1].evidence_text for n in numbers)
+        if unsupported_wording(text, evidence):
+            return self._evidence_fallback(answer, "The answer's wording does not come from its sources.")
         # The cited sources must be about what was asked: a "Graviton 3" row does not answer a
         # question about Graviton 4, whatever figure the model copied from it. When the model
         # cited the wrong number, a single source that backs the answer and is on topic is
@@ -339,7 +344,7 @@ class AnswerChain:
         if off_topic(asked, evidence):
             on_topic = [
                 n for n, unit in enumerate(units, 1)
-                if not off_topic(asked, unit.evidence_text) and not unsupported(text, unit.evidence_text)
+                if not off_topic(asked, unit.evidence_text) and not grounding_problems(text, unit.evidence_text)
                 and sum(support_score(text, unit.text)) > 0
             ]
             if not on_topic:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 
-from .config import Settings
+from .config import ConfigError, Settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -96,6 +97,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_slack(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.port:
+        settings.port = args.port
+    if args.mode:
+        settings.slack_mode = args.mode
+    if settings.slack_mode == "http":
+        from .api import serve
+
+        serve(settings, with_ui=False)
+        return 0
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from .chain import AnswerChain
+    from .slack_bot import create_slack_app
+
+    app_token = os.environ.get("SLACK_APP_TOKEN")
+    if not app_token:
+        raise ConfigError("Socket Mode needs SLACK_APP_TOKEN (an xapp- token with connections:write)")
+    SocketModeHandler(create_slack_app(AnswerChain(settings), rate_limit=settings.slack_rate_limit), app_token).start()
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluation import run_cli
 
@@ -130,6 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int)
     p.set_defaults(func=cmd_serve)
 
+    p = sub.add_parser("slack", help="the Slack bot (HTTP Events API or Socket Mode)")
+    p.add_argument("--mode", choices=["http", "socket"], help="default: AMZN_QA_SLACK_MODE or http")
+    p.add_argument("--port", type=int, help="HTTP mode port (default 7860)")
+    p.add_argument("--llm")
+    p.set_defaults(func=cmd_slack)
+
     p = sub.add_parser("eval", help="score the pipeline on known Q&A pairs")
     p.add_argument("--qa", help="Q&A JSONL file (default evals/qa.jsonl)")
     p.add_argument("--out", help="report folder (default evals/reports/latest)")
@@ -158,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return args.func(args)
-    except (QuestionError, IndexUnavailable, ModelUnavailable, EvalError) as err:
+    except (QuestionError, IndexUnavailable, ModelUnavailable, EvalError, ConfigError) as err:
         print(f"amzn-qa: {err}", file=sys.stderr)
         return 2
     except ValidationError as err:

@@ -17,6 +17,10 @@ from pydantic_settings import (
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
+class ConfigError(ValueError):
+    """A missing or contradictory setting; the message says which and how to set it."""
+
+
 def _config_file() -> Path:
     return Path(os.environ.get("AMZN_QA_CONFIG", "amzn-qa.toml"))
 
@@ -66,7 +70,11 @@ class Settings(BaseSettings):
     feedback_db: Path = Field(PROJECT_ROOT / "feedback.sqlite3", description="SQLite file of answer feedback")
     auth_username: str | None = Field(None, description="Login for the web chat and API (off when unset)")
     auth_password: str | None = Field(None, description="Password that goes with the login")
-    ui_models: list[str] = Field(["local"], description="Providers offered in the chat's settings")
+    ui_models: list[str] = Field(["local"], description="Providers offered in the chat's settings (JSON list)")
+
+    # Slack bot (`amzn-qa slack`; tokens come from SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN)
+    slack_mode: Literal["http", "socket"] = Field("http", description="Events API over HTTP, or Socket Mode")
+    slack_rate_limit: int = Field(10, ge=1, description="Questions per user per minute on Slack")
 
     @classmethod
     def settings_customise_sources(

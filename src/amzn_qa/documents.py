@@ -101,7 +101,10 @@ def chunk_markdown(text: str, source: str) -> list[Unit]:
             builder.add_block(headings, block)
             block.clear()
 
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Only "\n" ends a line, as in an editor: str.splitlines would also break at form feeds and
+    # other separators and shift every line number after them.
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.rstrip("\r")
         heading = _HEADING.match(line)
         if heading:
             flush()

@@ -17,7 +17,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .config import PROJECT_ROOT, Settings
-from .grounding import figures, is_refusal, unsupported
+from .grounding import figures, grounding_problems, is_refusal
 
 EVALS_DIR = PROJECT_ROOT / "evals"
 DEFAULT_QA = EVALS_DIR / "qa.jsonl"
@@ -130,7 +130,7 @@ def score_case(case: Case, result: dict, ranked_sections: list[str], cited_texts
         return row
     answer, refused = result["answer"], result["refused"] or is_refusal(result["answer"])
     cited_sections = [c["section"] for c in result["citations"]]
-    missing = unsupported(answer, "\n".join(cited_texts)) if not refused else []
+    missing = grounding_problems(answer, "\n".join(cited_texts)) if not refused else []
     row.update({
         "answer": answer,
         "refused": refused,
@@ -207,7 +207,9 @@ def run(
                 query = answer.standalone_question or query
                 if query != case.question:
                     query = f"{query} {case.question}"
-                cited_texts = [by_id[c["chunk_id"]].search_text for c in result["citations"] if c["chunk_id"] in by_id]
+                cited_texts = [
+                    by_id[c["chunk_id"]].evidence_text for c in result["citations"] if c["chunk_id"] in by_id
+                ]
             ranked = [h.unit.section for h in retriever.retrieve(query, 5)]
         rows.append(score_case(case, result, ranked, cited_texts))
     return {

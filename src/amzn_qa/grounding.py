@@ -53,8 +53,8 @@ def figures(text: str) -> list[Figure]:
         raw = float(match.group(1).replace(",", ""))
         values = {raw}
         scale = (match.group(2) or "").lower()
-        if scale:
-            values.add(raw * _SCALES[scale])
+        if scale:  # "1M+" stands for a million, not for 1
+            values = {raw * _SCALES[scale]}
         if i + 1 < len(matches) and _RANGE_LINK.match(text[match.end() : matches[i + 1].start()]):
             next_scale = (matches[i + 1].group(2) or "").lower()
             if next_scale and not scale:
@@ -100,8 +100,21 @@ def _known_word(word: str, known: set[str]) -> bool:
     return word in known or (word.endswith("s") and word[:-1] in known)
 
 
+_LINK = re.compile(
+    r"https?://[^\s)\]>\"']+|www\.[^\s)\]>\"']+"
+    r"|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|ai|co|example)\b",
+    re.I,
+)
+_CONTENT_WORD = re.compile(r"[A-Za-z]{4,}")
+_COMMON = frozenset(
+    "this that with from have been were what which their there about into than then them they "
+    "does also only more most such very will would could should over under each other these those "
+    "answer question source sources document says said".split()
+)
+
+
 def unsupported(answer: str, evidence: str) -> list[str]:
-    """Figures and names in the answer that the evidence does not contain."""
+    """Figures, names and links in the answer that the evidence does not contain."""
     body = CITATION.sub(" ", answer)
     known_values, known_words = _values(evidence), _words(evidence)
     # An answer's figure counts at its full value: "40K+" is not backed by a "40%" elsewhere.
@@ -111,7 +124,29 @@ def unsupported(answer: str, evidence: str) -> list[str]:
         n for n in names(body)
         if (n.lower() not in flat_evidence if " " in n else not _known_word(n.lower(), known_words))
     ]
+    flat_evidence_raw = evidence.lower()
+    missing += [link for link in _LINK.findall(body) if link.lower() not in flat_evidence_raw]
     return list(dict.fromkeys(missing))
+
+
+def unsupported_wording(answer: str, evidence: str, min_share: float = 0.5) -> bool:
+    """True when most of the answer's content words are foreign to its evidence: text with no
+    figure or name to check (a poem, an opinion) still has to come from the document."""
+    words = [w.lower() for w in _CONTENT_WORD.findall(CITATION.sub(" ", answer)) if w.lower() not in _COMMON]
+    if len(words) < 3:
+        return False
+    known = _words(evidence)
+    found = sum(1 for w in words if _known_word(w, known) or w.rstrip("s") in known or w + "s" in known)
+    return found / len(words) < min_share
+
+
+def grounding_problems(answer: str, evidence: str) -> list[str]:
+    """Everything in the answer that its evidence does not back: figures, names and links, and
+    "wording" when most of its content words are not the evidence's."""
+    problems = unsupported(answer, evidence)
+    if unsupported_wording(answer, evidence):
+        problems.append("wording")
+    return problems
 
 
 def off_topic(question: str, evidence: str) -> list[str]:

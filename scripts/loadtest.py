@@ -1,0 +1,119 @@
+"""Load test: 16 concurrent clients ask varied questions through POST /api/ask on loopback.
+
+    .venv/bin/python scripts/loadtest.py [--clients 16] [--requests 64] [--max-seconds 900]
+
+Starts `amzn-qa serve` on a free loopback port (or uses --url, which must be a loopback
+address), sends a fixed number of requests, and reports throughput, latency percentiles, every
+error, and the server's peak memory (VmHWM). Bounded in count and time; it stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+
+from amzn_qa.evaluation import DEFAULT_QA, load_cases, percentile
+
+MEMORY_BOUND_MB = 3072
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server() -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    tmp = Path(tempfile.mkdtemp())
+    env = {**os.environ, "AMZN_QA_FEEDBACK_DB": str(tmp / "feedback.sqlite3")}
+    proc = subprocess.Popen([sys.executable, "-m", "amzn_qa.cli", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(f"{url}/api/health", timeout=60).json()["index"]["ok"]:
+                return proc, url
+        except (httpx.HTTPError, ValueError):
+            time.sleep(0.5)
+    proc.kill()
+    raise SystemExit("server did not start")
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024)
+    except OSError:
+        return None
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--requests", type=int, default=64)
+    parser.add_argument("--max-seconds", type=float, default=900)
+    args = parser.parse_args()
+    if args.url and urlparse(args.url).hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise SystemExit("load tests target loopback only")
+
+    proc, url = (None, args.url) if args.url else start_server()
+    questions = [c.question for c in load_cases(DEFAULT_QA) if not c.history]
+    httpx.post(f"{url}/api/ask", json={"question": questions[0]}, timeout=300)  # load the model
+    deadline = time.time() + args.max_seconds
+    latencies, errors = [], []
+
+    def one(i: int) -> None:
+        if time.time() > deadline:
+            errors.append(f"request {i}: not sent, time budget spent")
+            return
+        started = time.perf_counter()
+        try:
+            response = httpx.post(f"{url}/api/ask", json={"question": questions[i % len(questions)]},
+                                  timeout=max(1.0, deadline - time.time()))
+            if response.status_code != 200 or "answer" not in response.json():
+                errors.append(f"request {i}: HTTP {response.status_code} {response.text[:200]}")
+                return
+        except httpx.HTTPError as err:
+            errors.append(f"request {i}: {type(err).__name__}: {err}")
+            return
+        latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(args.clients) as pool:
+        list(pool.map(one, range(args.requests)))
+    elapsed = time.perf_counter() - started
+    peak = peak_rss_mb(proc.pid) if proc else None
+    if proc:
+        proc.terminate()
+        proc.wait(timeout=30)
+    print(json.dumps({
+        "clients": args.clients, "requests": args.requests, "answered": len(latencies), "errors": errors,
+        "seconds": round(elapsed, 1), "throughput_per_min": round(len(latencies) / elapsed * 60, 1),
+        "latency_s_p50": round(statistics.median(latencies), 1) if latencies else None,
+        "latency_s_p95": round(percentile(latencies, 95), 1) if latencies else None,
+        "latency_s_p99": round(percentile(latencies, 99), 1) if latencies else None,
+        "server_peak_rss_mb": peak, "memory_bound_mb": MEMORY_BOUND_MB,
+        "within_memory_bound": peak is not None and peak <= MEMORY_BOUND_MB,
+    }, indent=1))
+    if errors or (peak is not None and peak > MEMORY_BOUND_MB):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

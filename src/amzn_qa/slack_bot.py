@@ -1,0 +1,203 @@
+"""`amzn-qa slack`: a slack-bolt app that answers in threads, with citations.
+
+HTTP mode (Events API at /slack/events, requests verified with SLACK_SIGNING_SECRET) runs alone
+or inside `amzn-qa serve`; Socket Mode (SLACK_APP_TOKEN) needs no public URL. Slack wants an
+acknowledgement within 3 seconds, so listeners ack at once and answer in Bolt lazy listeners:
+post "thinking…" in the thread, then update it with the answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+from collections import OrderedDict, deque
+
+from fastapi import Request
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from .chain import Answer, AnswerChain, QuestionError
+from .config import ConfigError
+
+log = logging.getLogger(__name__)
+SLACK_TEXT_LIMIT = 3000  # a section block's text; longer answers continue in more replies
+THINKING = ":hourglass_flowing_sand: thinking…"
+_MENTION = re.compile(r"<@[A-Z0-9]+>\s*")
+
+
+class RateLimiter:
+    """At most `limit` questions per user in any `window` seconds."""
+
+    def __init__(self, limit: int, window: float = 60.0) -> None:
+        self.limit, self.window = limit, window
+        self._seen: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, user: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            times = self._seen.setdefault(user, deque())
+            while times and now - times[0] > self.window:
+                times.popleft()
+            if len(times) >= self.limit:
+                return False
+            times.append(now)
+            return True
+
+
+class SeenEvents:
+    """Event ids already taken, so a redelivered event is not answered twice."""
+
+    def __init__(self, size: int = 1000) -> None:
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def first_time(self, event_id: str | None) -> bool:
+        if not event_id:
+            return True
+        with self._lock:
+            if event_id in self._ids:
+                return False
+            self._ids[event_id] = None
+            if len(self._ids) > self._size:
+                self._ids.popitem(last=False)
+            return True
+
+
+def to_mrkdwn(answer: Answer) -> str:
+    """The answer in Slack mrkdwn, with a compact list of its citations."""
+    text = answer.answer.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if answer.refused and answer.grounded:
+        text = f":no_entry_sign: _Not covered by the document._ {text}"
+    elif not answer.grounded:
+        text = f":warning: _Not verified, showing the evidence._ {text}"
+    lines = [text]
+    for c in answer.citations:
+        quote = c.quote if len(c.quote) <= 160 else c.quote[:159] + "…"
+        quote = quote.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        lines.append(f"• *[{c.n}]* {c.section} (lines {c.start_line}–{c.end_line}): “{quote}”")
+    return "\n".join(lines)
+
+
+def split_message(text: str, limit: int = SLACK_TEXT_LIMIT) -> list[str]:
+    """Pieces within Slack's limit, cut at line ends where possible."""
+    pieces = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        cut = cut if cut > limit // 2 else limit
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    return pieces + [text]
+
+
+def thread_history(client: WebClient, channel: str, thread_ts: str, bot_user: str, before_ts: str) -> list[dict]:
+    """Earlier turns of a thread as chain history (the bot's replies are the assistant's)."""
+    replies = client.conversations_replies(channel=channel, ts=thread_ts, limit=50).get("messages", [])
+    history = []
+    for message in replies:
+        if message.get("ts") == before_ts or float(message.get("ts", 0)) > float(before_ts):
+            continue
+        text = _MENTION.sub("", message.get("text", "")).strip()
+        if not text or text == THINKING:
+            continue
+        mine = message.get("user") == bot_user or message.get("bot_id")
+        history.append({"role": "assistant" if mine else "user", "content": text.split("\n• ")[0]})
+    return history[-8:]
+
+
+def create_slack_app(chain: AnswerChain, client: WebClient | None = None, rate_limit: int = 10) -> App:
+    token = os.environ.get("SLACK_BOT_TOKEN")
+    secret = os.environ.get("SLACK_SIGNING_SECRET")
+    if not token or not secret:
+        raise ConfigError("set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see README, Slack set-up)")
+    client = client or WebClient(token=token, base_url=os.environ.get("SLACK_API_URL", "https://slack.com/api/"))
+    app = App(token=token, signing_secret=secret, client=client, logger=log)
+    limiter, seen = RateLimiter(rate_limit), SeenEvents()
+
+    @app.middleware
+    def skip_retries_and_bots(request, body, next):
+        # Slack redelivers an event it thinks was not acknowledged: the first delivery is
+        # already being answered. Messages from bots (this one included) are never questions.
+        event = body.get("event", {})
+        if request.headers.get("x-slack-retry-num") or not seen.first_time(body.get("event_id")):
+            return _ack_only(request)
+        if event.get("bot_id") or event.get("subtype") in {"bot_message", "message_changed", "message_deleted"}:
+            return _ack_only(request)
+        return next()
+
+    def answer_in_thread(event: dict, client: WebClient, context) -> None:
+        channel, user = event["channel"], event.get("user", "")
+        thread_ts = event.get("thread_ts") or event["ts"]
+        question = _MENTION.sub("", event.get("text", "")).strip()
+        if not limiter.allow(user):
+            client.chat_postMessage(channel=channel, thread_ts=thread_ts,
+                                    text="You are asking faster than I can answer; please wait a minute.")
+            return
+        thinking = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=THINKING)
+        try:
+            history = []
+            if event.get("thread_ts"):
+                history = thread_history(client, channel, thread_ts, context.bot_user_id, event["ts"])
+            text = to_mrkdwn(chain.ask(question, history))
+        except QuestionError as err:
+            text = f":information_source: {err}"
+        except Exception:  # the user gets a reply, the log gets the details (never the token)
+            log.exception("answering a Slack question failed")
+            text = ":warning: Sorry, something went wrong while answering. Please try again."
+        first, *rest = split_message(text)
+        client.chat_update(channel=channel, ts=thinking["ts"], text=first)
+        for piece in rest:
+            client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=piece)
+
+    def on_mention(event, client, context):
+        answer_in_thread(event, client, context)
+
+    def on_message(event, client, context):
+        if event.get("channel_type") == "im" or event.get("thread_ts"):
+            if event.get("channel_type") != "im" and f"<@{context.bot_user_id}>" in event.get("text", ""):
+                return  # a mention in a thread arrives as app_mention too
+            if event.get("channel_type") == "im" or _bot_in_thread(client, event, context.bot_user_id):
+                answer_in_thread(event, client, context)
+
+    def on_command(body, client):
+        question = body.get("text", "")
+        try:
+            text = to_mrkdwn(chain.ask(question))
+        except QuestionError as err:
+            text = str(err)
+        except Exception:
+            log.exception("answering a slash command failed")
+            text = "Sorry, something went wrong while answering."
+        for piece in split_message(text):
+            client.chat_postEphemeral(channel=body["channel_id"], user=body["user_id"], text=piece)
+
+    app.event("app_mention")(ack=lambda ack: ack(), lazy=[on_mention])
+    app.event("message")(ack=lambda ack: ack(), lazy=[on_message])
+    app.command("/amzn-qa")(ack=lambda ack: ack("Looking that up…"), lazy=[on_command])
+    return app
+
+
+def _bot_in_thread(client: WebClient, event: dict, bot_user: str) -> bool:
+    replies = client.conversations_replies(channel=event["channel"], ts=event["thread_ts"], limit=50)
+    return any(m.get("user") == bot_user for m in replies.get("messages", []))
+
+
+def _ack_only(request):
+    from slack_bolt.response import BoltResponse
+
+    return BoltResponse(status=200, body="")
+
+
+def mount(fastapi_app, app: App) -> None:
+    """Serve the Events API (and slash commands) at /slack/events on a FastAPI app."""
+    from slack_bolt.adapter.fastapi import SlackRequestHandler
+
+    handler = SlackRequestHandler(app)
+
+    @fastapi_app.post("/slack/events", include_in_schema=False)
+    async def slack_events(request: Request):
+        return await handler.handle(request)

@@ -1,0 +1,79 @@
+"""Property-based tests (hypothesis) of the chunker and the question path with hostile input."""
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from amzn_qa.chain import QuestionError, validate_question
+from amzn_qa.config import Settings
+from amzn_qa.documents import chunk_markdown
+
+CELL = st.text(st.characters(blacklist_characters="|\n\r", blacklist_categories=("Cs",)), max_size=30)
+LINE = st.text(st.characters(blacklist_categories=("Cs",)), max_size=200)
+
+
+def check_units(text: str, units) -> None:
+    lines = len(text.split("\n"))
+    assert len({u.id for u in units}) == len(units)
+    for unit in units:
+        assert 1 <= unit.start_line <= unit.end_line <= max(lines, 1)
+        assert unit.text.strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(LINE, max_size=60))
+def test_chunker_survives_any_text(lines):
+    text = "\n".join(lines)
+    check_units(text, chunk_markdown(text, "random.md"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    header=st.lists(CELL, min_size=1, max_size=6),
+    rows=st.lists(st.lists(CELL, min_size=0, max_size=9), min_size=1, max_size=12),
+    headings=st.lists(st.sampled_from(["#", "##", "###", "####"]), max_size=4),
+)
+def test_tables_with_missing_or_extra_cells_and_empty_headings(header, rows, headings):
+    text = "\n".join(f"{h} Heading {i}" for i, h in enumerate(headings))
+    text += "\n\n| " + " | ".join(header) + " |\n|" + "---|" * len(header) + "\n"
+    text += "\n".join("| " + " | ".join(row) + " |" for row in rows) + "\n"
+    units = chunk_markdown(text, "table.md")
+    check_units(text, units)
+    assert len([u for u in units if u.kind == "row"]) == len(rows)
+
+
+def test_enormous_document_is_chunked():
+    row = "| **Metric** | 12-14GW | more text here |\n"
+    text = "# Big\n\n## Table\n\n| A | B | C |\n|---|---|---|\n" + row * 20_000
+    units = chunk_markdown(text, "big.md")
+    assert len([u for u in units if u.kind == "row"]) == 20_000
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=2000))
+def test_question_validation_accepts_or_explains(text):
+    limits = Settings(max_question_chars=500)
+    try:
+        question = validate_question(text, limits)
+    except QuestionError as err:
+        assert str(err).startswith("The question is")
+        return
+    assert question.strip() and len(question) <= 500
+    assert not any(ord(c) < 32 and c not in "\t\n" for c in question)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(min_size=1, max_size=500).filter(str.strip))
+def test_retrieval_never_crashes(retriever, text):
+    hits = retriever.retrieve(text, 5)
+    assert len(hits) <= 5
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=300).filter(str.strip))
+def test_answer_chain_handles_random_unicode(chain, text):
+    try:
+        answer = chain.ask(text)
+    except QuestionError:
+        return
+    assert answer.refused or answer.citations
