@@ -1,14 +1,14 @@
-# Two commands a new machine needs: `make run` (set up, index, chat) and `make test`.
+# Two commands a new machine needs: `make run` (set up, index, web chat) and `make test`.
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run test eval bench
+.PHONY: setup run chat test eval bench load
 setup:
 	bash scripts/setup.sh
 
 run: setup
 	$(BIN)/amzn-qa ingest
-	$(BIN)/amzn-qa chat
+	$(BIN)/amzn-qa serve
 
 test: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider
@@ -16,5 +16,11 @@ test: setup
 eval: setup
 	$(BIN)/amzn-qa eval
 
+chat: setup
+	$(BIN)/amzn-qa chat
+
 bench: setup
 	$(BIN)/python scripts/benchmark.py
+
+load: setup
+	$(BIN)/python scripts/loadtest.py
