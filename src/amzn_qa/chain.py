@@ -198,8 +198,7 @@ class AnswerChain:
 
         standalone = self._standalone(question, history or [])
         retrieve_started = time.perf_counter()
-        query = standalone
-        hits = self.retriever.retrieve(query, k or self.settings.k)
+        hits = self.retriever.retrieve(standalone, k or self.settings.k)
         timings["retrieve_ms"] = (time.perf_counter() - retrieve_started) * 1000
         units = self._budgeted([h.unit for h in hits])
 

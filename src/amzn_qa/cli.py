@@ -1,4 +1,4 @@
-"""Command line: ingest, ask, chat, eval."""
+"""Command line: ingest, ask, chat, serve, slack, eval."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import sys
 from .config import ConfigError, Settings
 
 
+# Command-line flags that override a setting, by flag name.
+_FLAG_SETTINGS = {"llm": "llm", "k": "k", "host": "host", "port": "port", "mode": "slack_mode"}
+
+
 def _settings(args: argparse.Namespace) -> Settings:
-    overrides = {}
-    if getattr(args, "llm", None):
-        overrides["llm"] = args.llm
-    if getattr(args, "k", None):
-        overrides["k"] = args.k
+    overrides = {name: getattr(args, flag) for flag, name in _FLAG_SETTINGS.items() if getattr(args, flag, None)}
     return Settings(**overrides)
 
 
@@ -88,21 +88,12 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from .api import serve
 
-    settings = _settings(args)
-    if args.host:
-        settings.host = args.host
-    if args.port:
-        settings.port = args.port
-    serve(settings)
+    serve(_settings(args))
     return 0
 
 
 def cmd_slack(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    if args.port:
-        settings.port = args.port
-    if args.mode:
-        settings.slack_mode = args.mode
     if settings.slack_mode == "http":
         from .api import serve
 
