@@ -5,12 +5,19 @@ cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null || PY=python3
-WHEELS=${AMZN_QA_WHEELS:-$HOME/.cache/amzn-qa/wheels}
 LLAMA=llama-cpp-python==0.3.36
-# A portable x86-64-v3 build: -march=native picked up AMX kernels that crash on this machine
-# kind's CPUs (segfault on the first token), and a native build would not move between hosts.
+# A build for this CPU without AMX: with -march=native, llama.cpp's AMX kernels segfaulted on the
+# first generated token on this machine kind's CPUs. AVX-512 is used where the CPU has it (about
+# 1.5x faster prompt processing than AVX2 here).
 LLAMA_CMAKE="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
--DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
+-DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
+if grep -q avx512f /proc/cpuinfo 2>/dev/null && grep -q avx512_bf16 /proc/cpuinfo 2>/dev/null; then
+  LLAMA_CMAKE="$LLAMA_CMAKE -DGGML_AVX512=ON -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON"
+else
+  LLAMA_CMAKE="$LLAMA_CMAKE -DGGML_AVX512=OFF"
+fi
+# One wheel folder per set of build flags, so a cached wheel always matches them.
+WHEELS=${AMZN_QA_WHEELS:-$HOME/.cache/amzn-qa/wheels}/$(echo "$LLAMA_CMAKE" | sha256sum | cut -c1-12)
 
 # The browser tests drive Debian's Chromium (no browser download is possible here).
 if ! command -v chromium >/dev/null 2>&1; then
@@ -25,7 +32,7 @@ fi
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 PIP="$VENV/bin/python -m pip --disable-pip-version-check"
 stamp="$VENV/.setup-stamp"
-want=$(cat pyproject.toml requirements-models.txt scripts/setup.sh | sha256sum | cut -d' ' -f1)
+want=$( (cat pyproject.toml requirements-models.txt scripts/setup.sh; echo "$LLAMA_CMAKE") | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   echo "setup: $VENV is up to date"; exit 0
 fi
