@@ -189,3 +189,11 @@ def test_slash_command_answers_ephemerally(slack):
     assert response.status_code == 200
     ephemeral = slack.api.wait_for("chat.postEphemeral", lambda p: p.get("user") == "U5")[0]
     assert "1M+" in ephemeral["text"] or "robots" in ephemeral["text"].lower()
+
+
+def test_oversized_and_malformed_bodies_get_4xx(slack):
+    big = json.dumps({"type": "event_callback", "event": {"text": "x" * 200_000}})
+    assert httpx.post(slack.url, content=big, headers=signed(big), timeout=30).status_code == 413
+    garbage = "{not json"
+    response = httpx.post(slack.url, content=garbage, headers=signed(garbage), timeout=30)
+    assert 400 <= response.status_code < 500

@@ -8,6 +8,7 @@ post "thinking…" in the thread, then update it with the answer.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -16,6 +17,7 @@ import time
 from collections import OrderedDict, deque
 
 from fastapi import Request
+from fastapi.responses import JSONResponse
 from slack_bolt import App
 from slack_sdk import WebClient
 
@@ -200,4 +202,10 @@ def mount(fastapi_app, app: App) -> None:
 
     @fastapi_app.post("/slack/events", include_in_schema=False)
     async def slack_events(request: Request):
+        # Bolt answers an unparseable JSON body with a 500; it is the sender's mistake.
+        if request.headers.get("content-type", "").startswith("application/json"):
+            try:
+                json.loads(await request.body())
+            except ValueError:
+                return JSONResponse({"error": "malformed JSON body"}, status_code=400)
         return await handler.handle(request)
