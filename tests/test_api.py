@@ -79,3 +79,16 @@ def test_eight_concurrent_requests_are_all_answered(server):
         responses = list(pool.map(lambda q: post(server, "/api/ask", json={"question": q}), questions))
     assert [r.status_code for r in responses] == [200] * 8
     assert all(set(r.json()) == KEYS for r in responses)
+
+
+def test_login_when_configured(shared_settings, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from amzn_qa.api import create_app
+
+    settings = shared_settings.model_copy(update={
+        "auth_username": "analyst", "auth_password": "s3cret", "feedback_db": tmp_path / "f.db"})
+    client = TestClient(create_app(settings, with_ui=False))
+    assert client.post("/api/ask", json={"question": "Kiva?"}).status_code == 401
+    assert client.post("/api/ask", json={"question": "Kiva?"}, auth=("analyst", "wrong")).status_code == 401
+    assert client.post("/api/ask", json={"question": ""}, auth=("analyst", "s3cret")).status_code == 400
