@@ -245,10 +245,10 @@ def _fmt(value) -> str:
     return f"{value:.3f}" if isinstance(value, float) and value <= 1 else f"{value}"
 
 
-def write_report(report: dict, out: Path, others: list[dict] | None = None) -> None:
+def write_report(report: dict, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
-    reports = [report] + (others or [])
+    reports = [report]
     names = [f"{r['pipeline']} ({r['mode']})" for r in reports]
     metric_names = [m for m in report["metrics"] if m != "cases"]
     lines = [

@@ -73,7 +73,6 @@ class HybridRetriever:
         self._by_id = {u.id: u for u in self.units}
         self._store = vector_store(settings, client)
         self._bm25 = BM25Okapi([keywords(u.search_text) for u in self.units])
-        self.vocabulary = {t for u in self.units for t in keywords(u.search_text)}
 
     def retrieve(self, query: str, k: int | None = None) -> list[Hit]:
         k = k or self.settings.k
@@ -99,7 +98,3 @@ class HybridRetriever:
             Hit(self._by_id[i], fused[i], similarity.get(i, 0.0), keyword_score.get(i, 0.0))
             for i in best
         ]
-
-    def unknown_terms(self, query: str) -> list[str]:
-        """Content words of the query that appear nowhere in the corpus."""
-        return [t for t in keywords(query) if t not in self.vocabulary]

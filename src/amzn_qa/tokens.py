@@ -90,8 +90,3 @@ def encoding(cache_dir: Path) -> tiktoken.Encoding:
 def count(text: str, cache_dir: Path) -> int:
     return len(encoding(cache_dir).encode(text, disallowed_special=()))
 
-
-def truncate(text: str, max_tokens: int, cache_dir: Path) -> str:
-    enc = encoding(cache_dir)
-    ids = enc.encode(text, disallowed_special=())
-    return text if len(ids) <= max_tokens else enc.decode(ids[:max_tokens]) + "…"
