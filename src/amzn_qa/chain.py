@@ -19,8 +19,8 @@ from . import tokens
 from .config import Settings
 from .documents import Unit
 from .grounding import (
-    best_quote, cited_numbers, drop_invalid_citations, figures as figures_in, grounding_problems, is_refusal, names,
-    off_topic, support_score, unsupported, unsupported_wording,
+    best_quote, cited_numbers, figures as figures_in, grounding_problems, is_refusal, keep_citations,
+    names, off_topic, support_score, unsupported, unsupported_wording,
 )
 from .llm import chat_model, model_label
 from .models import ModelUnavailable
@@ -306,7 +306,7 @@ class AnswerChain:
             answer.answer, answer.refused = NOT_COVERED, True
             return answer
         # A pasted source keeps its [n] in front; a list answer its "1." marker.
-        text = drop_invalid_citations(re.sub(r"^(\[\d+\]|\d+\.)\s+", "", text), len(units))
+        text = keep_citations(re.sub(r"^(\[\d+\]|\d+\.)\s+", "", text), range(1, len(units) + 1))
         answer.answer = text
         numbers = cited_numbers(text, len(units))
         evidence = "\n".join(units[n - 1].evidence_text for n in numbers)
@@ -331,7 +331,7 @@ class AnswerChain:
             if rest and support_score(text, units[n - 1].text)[0] == 0 and figures_in(text) and \
                     not unsupported(text, "\n".join(units[m - 1].evidence_text for m in rest)):
                 numbers = rest
-                text = drop_invalid_citations(re.sub(rf"\[{n}\]", "", text), len(units))
+                text = keep_citations(text, rest)
         evidence = "\n".join(units[n - 1].evidence_text for n in numbers)
         if unsupported_wording(text, evidence):
             return self._evidence_fallback(answer, "The answer's wording does not come from its sources.")
@@ -350,7 +350,7 @@ class AnswerChain:
                 absent = ", ".join(off_topic(asked, evidence))
                 return self._evidence_fallback(answer, f"The cited sources do not mention {absent}.")
             numbers = on_topic[:1]
-            text = drop_invalid_citations(text, 0)
+            text = keep_citations(text, ())
         # Every source in the citation list is marked in the text, so the reader sees it.
         unmarked = [n for n in numbers if n not in cited_numbers(text, len(units))]
         if unmarked:

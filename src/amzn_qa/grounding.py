@@ -9,6 +9,7 @@ keeps such an answer from being shown as fact.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 CITATION = re.compile(r"\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
@@ -171,10 +172,11 @@ def off_topic(question: str, evidence: str) -> list[str]:
     return list(dict.fromkeys(missing))
 
 
-def drop_invalid_citations(answer: str, n_sources: int) -> str:
-    """Remove [n] markers that point at no source (the model sometimes cites [3] of two)."""
+def keep_citations(answer: str, allowed: Collection[int]) -> str:
+    """Remove the [n] markers whose n is not allowed: ones that point at no source (the model
+    sometimes cites [3] of two), or sources dropped from the citation list, grouped or not."""
     def keep(match: re.Match) -> str:
-        valid = [p.strip() for p in re.split(r"[,;]", match.group(1)) if 1 <= int(p) <= n_sources]
+        valid = [p.strip() for p in re.split(r"[,;]", match.group(1)) if int(p) in allowed]
         return f"[{', '.join(valid)}]" if valid else ""
 
     return re.sub(r"\s+([.,;:])", r"\1", CITATION.sub(keep, answer)).strip()
