@@ -20,11 +20,11 @@ from .config import Settings
 from .documents import Unit
 from .grounding import (
     best_quote, cited_numbers, figures as figures_in, grounding_problems, is_refusal, keep_citations,
-    names, off_topic, support_score, unsupported, unsupported_wording,
+    names, off_topic, says_nothing_new, support_score, unsupported, unsupported_wording,
 )
 from .llm import chat_model, model_label
 from .models import ModelUnavailable
-from .retrieval import Hit, HybridRetriever
+from .retrieval import Focused, Hit, HybridRetriever
 
 log = logging.getLogger(__name__)
 
@@ -161,9 +161,10 @@ def _normalised(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))
 
 
-def source_line(n: int, unit: Unit) -> str:
+def source_line(n: int, unit: Unit, text: str) -> str:
+    """How the prompt shows a source: its (focused) text, led by its section's title."""
     title = unit.section.split(" > ")[-1]
-    text = unit.text if unit.text.startswith(title) else f"{title}: {unit.text}"
+    text = text if text.startswith(title) else f"{title}: {text}"
     return f"[{n}] {text}"
 
 
@@ -200,9 +201,10 @@ class AnswerChain:
         retrieve_started = time.perf_counter()
         hits = self.retriever.retrieve(standalone, k or self.settings.k)
         timings["retrieve_ms"] = (time.perf_counter() - retrieve_started) * 1000
-        units = self._budgeted([h.unit for h in hits])
+        focused = self._budgeted(self.retriever.focus(standalone, [h.unit for h in hits])) if hits else []
+        units = [f.unit for f in focused]
 
-        absent = self._absent_specifics(hits, standalone, units)
+        absent = self._absent_specifics(hits, standalone, [h.unit for h in hits])
         if absent is not None:
             answer = self._refusal(question, standalone, units, NOT_COVERED)
             answer.notice = f"No retrieved passage mentions {', '.join(absent)}." if absent else ""
@@ -212,7 +214,7 @@ class AnswerChain:
         text, notice = "", ""
         try:
             chain = ANSWER_PROMPT | chat_model(self.settings) | StrOutputParser()
-            sources = "\n".join(source_line(n, u) for n, u in enumerate(units, 1))
+            sources = "\n".join(source_line(n, f.unit, f.view) for n, f in enumerate(focused, 1))
             deadline = started + self.settings.llm_timeout_s
             for piece in chain.stream({"sources": sources, "question": standalone}):
                 timings.setdefault("ttft_ms", (time.perf_counter() - started) * 1000)
@@ -231,7 +233,7 @@ class AnswerChain:
                 notice = "The model did not answer in time, so here is the evidence instead."
             else:
                 notice = "The model failed, so here is the evidence instead."
-        yield finish(self._checked(question, standalone, text.strip(), units, notice))
+        yield finish(self._checked(question, standalone, text.strip(), focused, notice))
 
     def _standalone(self, question: str, history: History) -> str:
         """The follow-up rewritten to stand alone, or the follow-up tied to its predecessor.
@@ -275,19 +277,20 @@ class AnswerChain:
         absent = unsupported(_FOLLOW_UP.sub("", question), "\n".join(u.evidence_text for u in units))
         return absent or None
 
-    def _budgeted(self, units: list[Unit]) -> list[Unit]:
-        """Sources in rank order within the token budget; a table whose row is in is left out."""
-        chosen: list[Unit] = []
+    def _budgeted(self, focused: list[Focused]) -> list[Focused]:
+        """Sources in rank order within the token budget; a table whose row is there is left out."""
+        chosen: list[Focused] = []
         used = 0
-        for unit in units:
+        for f in focused:
+            unit = f.unit
             if unit.kind == "table" and any(
-                c.kind == "row" and c.section == unit.section
-                and unit.start_line <= c.start_line <= unit.end_line for c in chosen
+                c.unit.kind == "row" and c.unit.source == unit.source
+                and unit.start_line <= c.unit.start_line <= unit.end_line for c in focused
             ):
                 continue
-            cost = tokens.count(source_line(len(chosen) + 1, unit), self.settings.cache_dir)
+            cost = tokens.count(source_line(len(chosen) + 1, unit, f.view), self.settings.cache_dir)
             if used + cost <= self.settings.prompt_token_budget or not chosen:
-                chosen.append(unit)
+                chosen.append(f)
                 used += cost
         return chosen
 
@@ -295,9 +298,10 @@ class AnswerChain:
         return Answer(question, text, True, True, [], {}, self.model, standalone, units)
 
     def _checked(
-        self, question: str, standalone: str, text: str, units: list[Unit], notice: str
+        self, question: str, standalone: str, text: str, focused: list[Focused], notice: str
     ) -> Answer:
         """Attach citations, verify grounding, and fall back to the evidence when it fails."""
+        units = [f.unit for f in focused]
         answer = Answer(question, text, False, True, [], {}, self.model, standalone, units, notice)
         if notice or not text:
             notice = notice or "The model gave no answer."
@@ -308,28 +312,33 @@ class AnswerChain:
         # A pasted source keeps its [n] in front; a list answer its "1." marker.
         text = keep_citations(re.sub(r"^(\[\d+\]|\d+\.)\s+", "", text), range(1, len(units) + 1))
         answer.answer = text
+        if says_nothing_new(text, _FOLLOW_UP.sub("", standalone)):
+            return self._quoted(answer, focused[0])
         numbers = cited_numbers(text, len(units))
         evidence = "\n".join(units[n - 1].evidence_text for n in numbers)
-        missing = unsupported(text, evidence)
+        problems = grounding_problems(text, evidence)
         # Citation repair: a claim backed by another retrieved source gets that source cited.
         for n, unit in enumerate(units, 1):
-            if not missing:
+            if not problems:
                 break
-            if n not in numbers and len(unsupported(text, evidence + "\n" + unit.evidence_text)) < len(missing):
+            if n not in numbers and len(grounding_problems(text, evidence + "\n" + unit.evidence_text)) < len(problems):
                 numbers.append(n)
                 evidence += "\n" + unit.evidence_text
-                missing = unsupported(text, evidence)
+                problems = grounding_problems(text, evidence)
         if not numbers:
             numbers = [max(range(1, len(units) + 1), key=lambda n: support_score(text, units[n - 1].text))]
             evidence = units[numbers[0] - 1].evidence_text
+        missing = [p for p in problems if p != "wording"]
         if missing:
             return self._evidence_fallback(answer, f"Not found in the sources: {', '.join(missing)}.")
-        # A cited source that backs none of the answer's figures, when the others back them all,
-        # was a wrong pointer (the model cited the row above): drop it.
+        # A cited source that backs none of the answer, when the others back all of it, was a
+        # wrong pointer (the model cited the row above): drop it.
         for n in list(numbers):
             rest = [m for m in numbers if m != n]
-            if rest and support_score(text, units[n - 1].text)[0] == 0 and figures_in(text) and \
-                    not unsupported(text, "\n".join(units[m - 1].evidence_text for m in rest)):
+            backing = support_score(text, units[n - 1].text)
+            if rest and (backing[0] == 0 if figures_in(text) else backing == (0, 0) or "wording" in
+                         grounding_problems(text, units[n - 1].evidence_text)) and \
+                    not grounding_problems(text, "\n".join(units[m - 1].evidence_text for m in rest)):
                 numbers = rest
                 text = keep_citations(text, rest)
         evidence = "\n".join(units[n - 1].evidence_text for n in numbers)
@@ -340,14 +349,16 @@ class AnswerChain:
         # cited the wrong number, a single source that backs the answer and is on topic is
         # cited instead.
         asked = _FOLLOW_UP.sub("", standalone)
-        if off_topic(asked, evidence):
+        cited_sections = self.retriever.section_text([units[n - 1] for n in numbers])
+        if off_topic(asked, evidence, cited_sections):
             on_topic = [
                 n for n, unit in enumerate(units, 1)
-                if not off_topic(asked, unit.evidence_text) and not grounding_problems(text, unit.evidence_text)
+                if not off_topic(asked, unit.evidence_text, self.retriever.section_text([unit]))
+                and not grounding_problems(text, unit.evidence_text)
                 and sum(support_score(text, unit.text)) > 0
             ]
             if not on_topic:
-                absent = ", ".join(off_topic(asked, evidence))
+                absent = ", ".join(off_topic(asked, evidence, cited_sections))
                 return self._evidence_fallback(answer, f"The cited sources do not mention {absent}.")
             numbers = on_topic[:1]
             text = keep_citations(text, ())
@@ -357,6 +368,14 @@ class AnswerChain:
             text = text.rstrip() + " " + "".join(f"[{n}]" for n in unmarked)
         answer.answer = text
         answer.citations = [self._citation(n, units[n - 1], text) for n in numbers]
+        return answer
+
+    def _quoted(self, answer: Answer, best: Focused) -> Answer:
+        """The model pointed at a source but said nothing the question did not: let the part of
+        the best source that matches the question speak for itself."""
+        answer.answer = f"The document says: “{best.view}” [1]"
+        answer.citations = [self._citation(1, best.unit, best.view)]
+        answer.notice = "Quoted from the best-matching passage; the model's answer said nothing new."
         return answer
 
     def _evidence_fallback(self, answer: Answer, reason: str, shown: str = "") -> Answer:

@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     # Retrieval
     k: int = Field(5, ge=1, le=20, description="Sources given to the LLM")
     candidates: int = Field(30, ge=5, description="Candidates taken from each retriever before fusion")
+    statements_per_unit: int = Field(2, ge=1, description="Cells, bullets or sentences of a unit shown to the LLM")
+    statement_margin: float = Field(
+        0.05, ge=0, description="Show a unit's further statements only this close to its best one (cosine)"
+    )
+    unit_margin: float = Field(
+        0.15, ge=0, description="Leave out units whose best statement is this far below the best unit's"
+    )
     min_relevance: float = Field(
         0.25, description="Below this top cosine similarity, with no keyword match, refuse without the LLM"
     )

@@ -66,6 +66,52 @@ def plain(text: str) -> str:
     return text.strip()
 
 
+# A row reads "Title — Column: value. Column: value."; a new pair starts after ". " with a short
+# "Name: " that holds no period.
+_ROW_PAIR = re.compile(r"\.\s+(?=[^.:\n]{1,60}: )")
+
+
+@dataclass(frozen=True)
+class Statements:
+    """A unit cut into its smallest self-contained statements, to show a model only what matters.
+
+    `lead` is what every statement needs to be understood (a row's table and subject, a list's
+    label); `joiner` puts chosen statements back together as the unit wrote them.
+    """
+
+    lead: str
+    items: list[str]
+    joiner: str
+
+    def view(self, chosen: list[int]) -> str:
+        picked = [self.items[i] for i in sorted(chosen)]
+        return self.joiner.join(([self.lead] if self.lead else []) + picked)
+
+
+def statements(unit: Unit) -> Statements:
+    """One statement per table cell (after the row's subject), bullet, field line or sentence."""
+    if unit.kind == "row":
+        head, _, body = unit.text.partition(" — ")
+        pairs = _ROW_PAIR.split(body.rstrip("."))
+        if len(pairs) > 1:
+            return Statements(f"{head} — {pairs[0]}.", [f"{p}." for p in pairs[1:]], " ")
+    elif unit.kind == "list":
+        label, *items = unit.text.split("\n")
+        if items:
+            return Statements(label, items, "\n")
+    elif unit.kind == "fields":
+        return Statements("", unit.text.split("\n"), "\n")
+    elif unit.kind == "table":
+        rows = chunk_markdown(unit.text.split("\n", 1)[-1], unit.source)
+        title = unit.text.split("\n", 1)[0]
+        rows = [u.text.replace(u.source, title, 1) for u in rows if u.kind == "row"]
+        if rows:
+            return Statements("", rows, "\n")
+    elif unit.kind == "paragraph":
+        return Statements("", _SENTENCE_END.split(unit.text), " ")
+    return Statements("", [unit.text], " ")
+
+
 def read_document(path: Path) -> str:
     try:
         raw = path.read_bytes()

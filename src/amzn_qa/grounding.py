@@ -150,26 +150,43 @@ def grounding_problems(answer: str, evidence: str) -> list[str]:
     return problems
 
 
-def off_topic(question: str, evidence: str) -> list[str]:
+def off_topic(question: str, evidence: str, context: str = "") -> list[str]:
     """Names the question asks about that the evidence does not mention.
 
     Figures are left out (a question's "2026" may be implied by a table's column), and a
     numbered name fails only when the evidence names a different number of the same thing: a
     "Graviton 3" row does not answer a Graviton 4 question, a "Trainium" table may well answer a
-    Trainium 2 one.
+    Trainium 2 one. A plain name may also come from `context`, the rest of the evidence's
+    section: an "A100/H100" row in a table about Nvidia answers a question that says "Nvidia".
     """
-    known_words = _words(evidence)
+    known_words, context_words = _words(evidence), _words(context)
     flat_evidence = " ".join(evidence.lower().split())
     missing = []
     for name in names(question):
         if " " not in name:
-            if not _known_word(name.lower(), known_words):
+            # "AI-generated" is about AI: only its capitalised parts have to be there.
+            parts = [p for p in name.split("-") if any(c.isupper() for c in p)] or [name]
+            if not all(_known_word(p.lower(), known_words | context_words) for p in parts):
                 missing.append(name)
             continue
         stem = name.rsplit(" ", 1)[0].lower()
         if name.lower() not in flat_evidence and re.search(rf"\b{re.escape(stem)} \d", flat_evidence):
             missing.append(name)
     return list(dict.fromkeys(missing))
+
+
+def says_nothing_new(answer: str, question: str) -> bool:
+    """True when the answer only repeats words of the question ("Strongest advantage [1]." to
+    "What is DSP's strongest advantage?", a bare "Yes [1]."): it cites a source but tells the
+    reader nothing the question did not."""
+    body = CITATION.sub(" ", answer)
+    if {v for f in figures(body) for v in f.values} - _values(question):
+        return False
+    asked = _words(question)
+    return all(
+        _known_word(w, asked) or w in _NOT_NAMES or w in _COMMON
+        for w in (w.lower() for w in _WORD.findall(body))
+    )
 
 
 def keep_citations(answer: str, allowed: Collection[int]) -> str:

@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from rank_bm25 import BM25Okapi
 
 from .config import Settings
-from .documents import Unit
-from .index import IndexUnavailable, index_is_empty, ingest, load_units, open_client, vector_store
+from .documents import Unit, statements
+from .index import IndexUnavailable, embeddings, index_is_empty, ingest, load_units, open_client, vector_store
 
 RRF_K = 60
+# How much a statement's share of the question's keywords adds to its cosine similarity: the
+# embedding blurs "Q4 2025" into any quarter, the keywords do not.
+KEYWORD_WEIGHT = 0.2
 STOPWORDS = frozenset(
     """a an and are as at be by can do does did for from has have how i in is it its of on or
     s so than that the their there these this to was what when where which who whom why will with
@@ -51,6 +54,15 @@ def keywords(text: str) -> list[str]:
 
 
 @dataclass(frozen=True)
+class Focused:
+    """A retrieved unit and the part of it that bears on the question (what the LLM reads)."""
+
+    unit: Unit
+    view: str
+    relevance: float  # how well its best statement matches the question (cosine + keywords)
+
+
+@dataclass(frozen=True)
 class Hit:
     unit: Unit
     score: float  # reciprocal-rank fusion score
@@ -73,6 +85,7 @@ class HybridRetriever:
         self._by_id = {u.id: u for u in self.units}
         self._store = vector_store(settings, client)
         self._bm25 = BM25Okapi([keywords(u.search_text) for u in self.units])
+        self._vectors: dict[str, list[float]] = {}  # statement embeddings; the corpus is small
 
     def retrieve(self, query: str, k: int | None = None) -> list[Hit]:
         k = k or self.settings.k
@@ -98,3 +111,42 @@ class HybridRetriever:
             Hit(self._by_id[i], fused[i], similarity.get(i, 0.0), keyword_score.get(i, 0.0))
             for i in best
         ]
+
+    def focus(self, query: str, units: list[Unit]) -> list[Focused]:
+        """Each unit cut down to its statements nearest the question, most relevant unit first.
+
+        A small model given a whole table row picks the wrong column, and given five rows the
+        wrong row; shown only the cells and bullets that match the question, it copies the right
+        one. Units far less relevant than the best are left out of the prompt.
+        """
+        cut = [statements(u) for u in units]
+        texts = [f"{c.lead} {item}".strip() for c in cut for item in c.items]
+        vectors = self._statement_vectors(texts)
+        question = embeddings().embed_query(query)
+        asked = set(keywords(query))
+        scores = iter([
+            sum(q * v for q, v in zip(question, vector))
+            + KEYWORD_WEIGHT * len(asked & set(keywords(text))) / max(len(asked), 1)
+            for text, vector in zip(texts, vectors)
+        ])
+        focused = []
+        for unit, c in zip(units, cut):
+            ranked = sorted(((next(scores), i) for i in range(len(c.items))), reverse=True)
+            best = ranked[0][0]
+            chosen = [i for score, i in ranked[: self.settings.statements_per_unit]
+                      if score >= best - self.settings.statement_margin]
+            focused.append(Focused(unit, c.view(chosen), best))
+        top = max(f.relevance for f in focused)
+        focused = [f for f in focused if f.relevance >= top - self.settings.unit_margin]
+        return sorted(focused, key=lambda f: -f.relevance)
+
+    def section_text(self, units: list[Unit]) -> str:
+        """Everything in the sections these units come from."""
+        sections = {(u.source, u.section) for u in units}
+        return "\n".join(u.text for u in self.units if (u.source, u.section) in sections)
+
+    def _statement_vectors(self, texts: list[str]) -> list[list[float]]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            self._vectors.update(zip(missing, embeddings().embed_documents(missing)))
+        return [self._vectors[t] for t in texts]
