@@ -97,3 +97,34 @@ def test_links_and_foreign_wording_are_caught():
 def test_a_scaled_figure_does_not_back_its_bare_number():
     assert unsupported("It costs $1 [1].", "1M+ robots deployed") == ["$1"]
     assert unsupported("Over 1 million robots [1].", "1M+ robots deployed") == []
+
+
+def test_an_answer_that_only_repeats_the_question_says_nothing():
+    from amzn_qa.grounding import says_nothing_new
+
+    assert says_nothing_new("Strongest advantage [1].", "What is DSP's strongest advantage?")
+    assert says_nothing_new("Yes [1].", "Does Amazon report it separately?")
+    assert not says_nothing_new("Measurement [1].", "What is DSP's strongest advantage?")
+    assert not says_nothing_new("2026 [1].", "When is the 2027 target?")
+
+
+def test_a_money_question_needs_a_money_figure():
+    from amzn_qa.grounding import wrong_kind_of_figure
+
+    evidence = "Price: ~$50-70K per chip. Power: 3.8GW. CapEx: $100B+ annual. Premium: ~20%."
+    assert wrong_kind_of_figure("What is Amazon's share price?", "3.8GW [1]", evidence)
+    assert not wrong_kind_of_figure("What is the chip price?", "~$50-70K [1]", evidence)
+    assert not wrong_kind_of_figure("How much CapEx is needed?", "100B+ annual [1]", evidence)  # "$" in the source
+    assert not wrong_kind_of_figure("What price premium applies?", "~20% [1]", evidence)
+    assert not wrong_kind_of_figure("How much power was added?", "3.8GW [1]", evidence)
+
+
+def test_a_name_may_come_from_the_cited_section_but_a_number_may_not():
+    from amzn_qa.grounding import off_topic
+
+    row = "Trainium 2 Status: 30-40% better price/performance vs A100/H100"
+    section = row + "\nPrice: 30-40% cheaper than Nvidia H100"
+    assert off_topic("How much better is it than Nvidia's?", row) == ["Nvidia"]
+    assert off_topic("How much better is it than Nvidia's?", row, section) == []
+    assert off_topic("How many minutes of AI-generated audio?", "Generative AI Audio Features") == []
+    assert off_topic("What does Graviton 4 cost?", "Graviton 3: ~20% premium", "Graviton 4: none given") == ["Graviton 4"]

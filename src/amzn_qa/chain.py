@@ -17,10 +17,11 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from . import tokens
 from .config import Settings
-from .documents import Unit
+from .documents import Unit, cells
 from .grounding import (
-    best_quote, cited_numbers, figures as figures_in, grounding_problems, is_refusal, keep_citations,
+    CITATION, best_quote, cited_numbers, figures as figures_in, grounding_problems, is_refusal, keep_citations,
     names, off_topic, says_nothing_new, support_score, unsupported, unsupported_wording,
+    wrong_kind_of_figure,
 )
 from .llm import chat_model, model_label
 from .models import ModelUnavailable
@@ -168,6 +169,94 @@ def source_line(n: int, unit: Unit, text: str) -> str:
     return f"[{n}] {text}"
 
 
+_PERIOD = re.compile(r"\b(?:20\d\d|Q[1-4])\b")
+
+
+def _cells_holding(text: str, units: list[Unit]) -> list[tuple[str, str]]:
+    """The (column, value) table cells of the cited rows that hold the answer's figures, or its
+    words when it has none."""
+    answer = CITATION.sub(" ", text)
+    wanted = {v for f in figures_in(answer) for v in f.values}
+    found = []
+    for unit in units:
+        for column, value in cells(unit):
+            held = {v for f in figures_in(value) for v in f.values}
+            if (wanted & held) if wanted else _normalised(answer).strip() in _normalised(value):
+                found.append((column, value))
+    return found
+
+
+def _other_period(question: str, column: str) -> bool:
+    """The question names a year or quarter and the column is about a different one."""
+    asked, named = set(_PERIOD.findall(question)), set(_PERIOD.findall(column))
+    return bool(asked and named and not asked & named)
+
+
+def _whole_cell(text: str, cells: list[tuple[str, str]]) -> str:
+    """An answer that is a piece of one short cell ("Medium" of "Medium (40-50%)") becomes the
+    whole cell: a table's cell is one fact, and its qualifier is part of it."""
+    body = CITATION.sub(" ", text).strip(" .")
+    holding = [value for _, value in cells if body and body.lower() in value.lower()]
+    if len(holding) != 1 or len(holding[0]) > 80 or body.lower() == holding[0].lower():
+        return text
+    markers = "".join(f"[{m}]" for m in CITATION.findall(text))
+    return f"{holding[0]} {markers}".strip()
+
+
+_CLAUSE_BREAK = re.compile(
+    r",?\s+and\s+(?=(?:what|how|when|where|which|who|in how|in what|does|do|did|is|are)\b)", re.I
+)
+_TWO_PERIODS = re.compile(r"\b((?:Q[1-4] )?20\d\d|Q[1-4])\s+and\s+((?:Q[1-4] )?20\d\d|Q[1-4])\b")
+_COMPARISON = re.compile(r"^how (?:does|do) (.+?) compare (?:with|to|against) (.+?)\??$", re.I)
+
+
+def split_question(question: str) -> list[str]:
+    """A compound question as the simple questions it asks, each answered on its own: a small
+    model given "X, and what is Y?" answers one half. Clauses joined by "and", two periods
+    ("for 2026 and 2027") and comparisons ("how does A compare with B") are split."""
+    asked = _FOLLOW_UP.sub("", question).strip()
+    follow_up = question[len(asked):] if question.startswith(asked) else ""
+    comparison = _COMPARISON.match(asked)
+    if comparison:
+        parts = [f"What is {comparison.group(1)}?", f"What is {comparison.group(2)}?"]
+    elif _TWO_PERIODS.search(asked):
+        parts = [_TWO_PERIODS.sub(lambda m: m.group(g), asked, count=1) for g in (1, 2)]
+    else:
+        parts = [p.strip(" ,;?") + "?" for p in _CLAUSE_BREAK.split(asked) if p.strip(" ,;?")]
+        # A later clause that names nothing leans on the first ("..., and what is the target?").
+        parts = parts[:1] + [
+            p if names(p) else f"{p}{_FOLLOW_UP_TEMPLATE.format(previous=parts[0])}" for p in parts[1:]
+        ]
+    if len(parts) < 2:
+        return [question]
+    return [p + follow_up if follow_up and not _FOLLOW_UP.search(p) else p for p in parts]
+
+
+def _joined(question: str, standalone: str, answers: list[Answer]) -> Answer:
+    """One answer from the answers to a compound question's parts, citations renumbered."""
+    sources: list[Unit] = []
+    citations: list[Citation] = []
+    texts = []
+    for part in answers:
+        renumber = {}
+        for c in part.citations:
+            unit = next(u for u in part.sources if u.id == c.chunk_id)
+            if unit not in sources:
+                sources.append(unit)
+                citations.append(Citation(**{**asdict(c), "n": len(sources)}))
+            renumber[c.n] = sources.index(unit) + 1
+        texts.append(CITATION.sub(
+            lambda m: "[" + ", ".join(str(renumber.get(int(x), x)) for x in re.split(r"\s*[,;]\s*", m.group(1))) + "]",
+            part.answer,
+        ))
+    citations.sort(key=lambda c: c.n)
+    return Answer(
+        question, " ".join(t.strip() for t in texts), all(a.refused for a in answers),
+        all(a.grounded for a in answers), citations, {}, answers[0].model, standalone, sources,
+        " ".join(a.notice for a in answers if a.notice),
+    )
+
+
 class AnswerChain:
     def __init__(self, settings: Settings | None = None, retriever: HybridRetriever | None = None):
         self.settings = settings or Settings()
@@ -198,9 +287,24 @@ class AnswerChain:
             return
 
         standalone = self._standalone(question, history or [])
+        answers: list[Answer] = []
+        for n, part in enumerate(split_question(standalone)):
+            if n:
+                yield Token(" ")
+            for event in self._answer(question, part, k, started, timings):
+                if isinstance(event, Answer):
+                    answers.append(event)
+                else:
+                    yield event
+        yield finish(answers[0] if len(answers) == 1 else _joined(question, standalone, answers))
+
+    def _answer(
+        self, question: str, standalone: str, k: int | None, started: float, timings: dict[str, float]
+    ) -> Iterator[Event]:
+        """Retrieve, focus, prompt and check for one (part of a) question."""
         retrieve_started = time.perf_counter()
         hits = self.retriever.retrieve(standalone, k or self.settings.k)
-        timings["retrieve_ms"] = (time.perf_counter() - retrieve_started) * 1000
+        timings["retrieve_ms"] = timings.get("retrieve_ms", 0.0) + (time.perf_counter() - retrieve_started) * 1000
         focused = self._budgeted(self.retriever.focus(standalone, [h.unit for h in hits])) if hits else []
         units = [f.unit for f in focused]
 
@@ -208,7 +312,13 @@ class AnswerChain:
         if absent is not None:
             answer = self._refusal(question, standalone, units, NOT_COVERED)
             answer.notice = f"No retrieved passage mentions {', '.join(absent)}." if absent else ""
-            yield finish(answer)
+            yield answer
+            return
+
+        if focused[0].is_blank:
+            answer = self._refusal(question, standalone, units, f"{NOT_COVERED} The analysis leaves it blank: “{focused[0].view}” [1]")
+            answer.citations = [self._citation(1, focused[0].unit, "", focused[0].view)]
+            yield answer
             return
 
         text, notice = "", ""
@@ -233,7 +343,7 @@ class AnswerChain:
                 notice = "The model did not answer in time, so here is the evidence instead."
             else:
                 notice = "The model failed, so here is the evidence instead."
-        yield finish(self._checked(question, standalone, text.strip(), focused, notice))
+        yield self._checked(question, standalone, text.strip(), focused, notice)
 
     def _standalone(self, question: str, history: History) -> str:
         """The follow-up rewritten to stand alone, or the follow-up tied to its predecessor.
@@ -305,16 +415,16 @@ class AnswerChain:
         answer = Answer(question, text, False, True, [], {}, self.model, standalone, units, notice)
         if notice or not text:
             notice = notice or "The model gave no answer."
-            return self._evidence_fallback(answer, notice, shown=notice)
+            return self._evidence_fallback(answer, focused, notice, shown=notice)
         if is_refusal(text):
             answer.answer, answer.refused = NOT_COVERED, True
             return answer
         # A pasted source keeps its [n] in front; a list answer its "1." marker.
         text = keep_citations(re.sub(r"^(\[\d+\]|\d+\.)\s+", "", text), range(1, len(units) + 1))
         answer.answer = text
-        if says_nothing_new(text, _FOLLOW_UP.sub("", standalone)):
-            return self._quoted(answer, focused[0])
         numbers = cited_numbers(text, len(units))
+        if says_nothing_new(text, standalone):
+            return self._quoted(answer, focused[0])
         evidence = "\n".join(units[n - 1].evidence_text for n in numbers)
         problems = grounding_problems(text, evidence)
         # Citation repair: a claim backed by another retrieved source gets that source cited.
@@ -330,7 +440,7 @@ class AnswerChain:
             evidence = units[numbers[0] - 1].evidence_text
         missing = [p for p in problems if p != "wording"]
         if missing:
-            return self._evidence_fallback(answer, f"Not found in the sources: {', '.join(missing)}.")
+            return self._evidence_fallback(answer, focused, f"Not found in the sources: {', '.join(missing)}.")
         # A cited source that backs none of the answer, when the others back all of it, was a
         # wrong pointer (the model cited the row above): drop it.
         for n in list(numbers):
@@ -343,7 +453,13 @@ class AnswerChain:
                 text = keep_citations(text, rest)
         evidence = "\n".join(units[n - 1].evidence_text for n in numbers)
         if unsupported_wording(text, evidence):
-            return self._evidence_fallback(answer, "The answer's wording does not come from its sources.")
+            return self._evidence_fallback(answer, focused, "The answer's wording does not come from its sources.")
+        if wrong_kind_of_figure(standalone, text, evidence):
+            return self._evidence_fallback(answer, focused, "The question asks for money; the answer's figures are not.")
+        cells = _cells_holding(text, [units[n - 1] for n in numbers])
+        if cells and all(_other_period(standalone, column) for column, _ in cells):
+            return self._evidence_fallback(answer, focused, "The answer comes from a column for another period.")
+        text = _whole_cell(text, cells)
         # The cited sources must be about what was asked: a "Graviton 3" row does not answer a
         # question about Graviton 4, whatever figure the model copied from it. When the model
         # cited the wrong number, a single source that backs the answer and is on topic is
@@ -359,7 +475,7 @@ class AnswerChain:
             ]
             if not on_topic:
                 absent = ", ".join(off_topic(asked, evidence, cited_sections))
-                return self._evidence_fallback(answer, f"The cited sources do not mention {absent}.")
+                return self._evidence_fallback(answer, focused, f"The cited sources do not mention {absent}.")
             numbers = on_topic[:1]
             text = keep_citations(text, ())
         # Every source in the citation list is marked in the text, so the reader sees it.
@@ -374,11 +490,11 @@ class AnswerChain:
         """The model pointed at a source but said nothing the question did not: let the part of
         the best source that matches the question speak for itself."""
         answer.answer = f"The document says: “{best.view}” [1]"
-        answer.citations = [self._citation(1, best.unit, best.view)]
+        answer.citations = [self._citation(1, best.unit, "", best.view)]
         answer.notice = "Quoted from the best-matching passage; the model's answer said nothing new."
         return answer
 
-    def _evidence_fallback(self, answer: Answer, reason: str, shown: str = "") -> Answer:
+    def _evidence_fallback(self, answer: Answer, focused: list[Focused], reason: str, shown: str = "") -> Answer:
         """Do not show an unverified answer as fact: quote the best evidence instead.
 
         `reason` is kept for the record (it may name the invented figure); `shown` is a notice
@@ -386,23 +502,21 @@ class AnswerChain:
         """
         answer.refused, answer.grounded, answer.notice = True, False, reason
         prefix = f"{shown} " if shown else ""
-        if not answer.sources:
+        if not focused:
             answer.answer = prefix + NOT_COVERED
             return answer
-        best = answer.sources[0]
-        citation = self._citation(1, best, answer.standalone_question)
-        if len(best.text) <= 320:  # a row or short passage reads better whole than cut
-            citation.quote = best.text
-        answer.citations = [citation]
+        best = focused[0]
+        answer.citations = [self._citation(1, best.unit, "", best.view)]
         answer.answer = (
             f"{prefix}The document does not state this directly. "
-            f"The closest passage is [1]: “{citation.quote}”"
+            f"The closest passage is [1]: “{best.view}”"
         )
         return answer
 
     @staticmethod
-    def _citation(n: int, unit: Unit, answer_text: str) -> Citation:
+    def _citation(n: int, unit: Unit, answer_text: str, quote: str = "") -> Citation:
+        """A citation quoting `quote`, or else the piece of the unit nearest the answer."""
         return Citation(
             n, unit.id, unit.source, unit.section, unit.start_line, unit.end_line,
-            best_quote(answer_text, unit.text),
+            quote or best_quote(answer_text, unit.text),
         )

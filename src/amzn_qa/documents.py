@@ -112,6 +112,22 @@ def statements(unit: Unit) -> Statements:
     return Statements("", [unit.text], " ")
 
 
+def cells(unit: Unit) -> list[tuple[str, str]]:
+    """(column, value) of every table cell in a row or table unit; nothing for other kinds."""
+    if unit.kind == "row":
+        rows = [unit.text]
+    elif unit.kind == "table":
+        rows = statements(unit).items
+    else:
+        return []
+    found = []
+    for row in rows:
+        for pair in _ROW_PAIR.split(row.partition(" — ")[2].rstrip(".")):
+            column, _, value = pair.partition(": ")
+            found.append((column, value))
+    return found
+
+
 def read_document(path: Path) -> str:
     try:
         raw = path.read_bytes()

@@ -175,6 +175,25 @@ def off_topic(question: str, evidence: str, context: str = "") -> list[str]:
     return list(dict.fromkeys(missing))
 
 
+# Words that make a question ask for an amount of money (or a share of one).
+_MONEY_QUESTION = re.compile(
+    r"\b(prices?|priced|pricing|costs?|income|revenues?|dividends?|capex|spend|spending|"
+    r"investments?|valuation|profits?)\b",
+    re.IGNORECASE,
+)
+
+
+def wrong_kind_of_figure(question: str, answer: str, evidence: str) -> bool:
+    """True when a question about money gets only figures that are not money or a percentage
+    (a share price answered with "3.8GW"). A figure counts as money when it, or the same value in
+    the evidence, is written with "$"."""
+    found = figures(CITATION.sub(" ", answer))
+    if not found or not _MONEY_QUESTION.search(question):
+        return False
+    money = {v for f in figures(evidence) if "$" in f.surface or "%" in f.surface for v in f.values}
+    return not any("$" in f.surface or "%" in f.surface or f.values & money for f in found)
+
+
 def says_nothing_new(answer: str, question: str) -> bool:
     """True when the answer only repeats words of the question ("Strongest advantage [1]." to
     "What is DSP's strongest advantage?", a bare "Yes [1]."): it cites a source but tells the

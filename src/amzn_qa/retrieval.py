@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from rank_bm25 import BM25Okapi
 
 from .config import Settings
-from .documents import Unit, statements
+from .documents import EMPTY_CELL, Unit, statements
 from .index import IndexUnavailable, embeddings, index_is_empty, ingest, load_units, open_client, vector_store
 
 RRF_K = 60
@@ -60,6 +60,12 @@ class Focused:
     unit: Unit
     view: str
     relevance: float  # how well its best statement matches the question (cosine + keywords)
+    best: str = ""  # that statement
+
+    @property
+    def is_blank(self) -> bool:
+        """The best match is a table cell the document left empty ("—"): it does not say."""
+        return self.unit.kind == "row" and self.best.endswith(f": {EMPTY_CELL}.")
 
 
 @dataclass(frozen=True)
@@ -135,7 +141,7 @@ class HybridRetriever:
             best = ranked[0][0]
             chosen = [i for score, i in ranked[: self.settings.statements_per_unit]
                       if score >= best - self.settings.statement_margin]
-            focused.append(Focused(unit, c.view(chosen), best))
+            focused.append(Focused(unit, c.view(chosen), best, c.items[ranked[0][1]]))
         top = max(f.relevance for f in focused)
         focused = [f for f in focused if f.relevance >= top - self.settings.unit_margin]
         return sorted(focused, key=lambda f: -f.relevance)

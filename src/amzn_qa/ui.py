@@ -72,9 +72,10 @@ def render_sources(answer: Answer) -> str:
         return "<p class='meta'>No passage cited.</p>"
     units = {u.id: u for u in answer.sources}
     # Highlight what the answer took from the passage: its figures (whole ranges such as
-    # "$50-70K"), or the quoted evidence of a refused answer.
+    # "$50-70K") and the quoted cells, bullets or sentences.
     claimed = [w.strip(".,;:()") for w in CITATION.sub(" ", answer.answer).split() if any(ch.isdigit() for ch in w)]
-    marks = set(claimed) | {c.quote for c in answer.citations if answer.refused}
+    quoted = {piece for c in answer.citations for piece in re.split(r"\n|(?<=\.)\s+", c.quote)}
+    marks = set(claimed) | quoted
     parts = []
     for c in answer.citations:
         unit = units.get(c.chunk_id)

@@ -1,0 +1,105 @@
+"""Cutting units into statements, focusing them on the question, and the table-cell checks."""
+
+from amzn_qa.chain import Answer, Citation, _cells_holding, _joined, _other_period, _whole_cell, split_question
+from amzn_qa.documents import Unit, cells, chunk_markdown, statements
+
+TABLE = """# Gadgets Inc
+
+## Sales
+
+| Metric | Current | 2026 Target | 2027 Target |
+|---|---|---|---|
+| **Units Sold** | 40K+ | 50K+ | — |
+| **Stores** | 12 | 15 | 20 |
+
+**Partners:**
+- Retail: Globex, Initech
+- Online: Hooli
+
+Gadgets sell well. Margins are thin. Growth is steady.
+"""
+
+
+def units(kind: str) -> list[Unit]:
+    return [u for u in chunk_markdown(TABLE, "gadgets.md") if u.kind == kind]
+
+
+def test_a_row_is_cut_into_cells_after_its_subject():
+    row = units("row")[0]
+    cut = statements(row)
+    assert cut.lead == "Sales — Metric: Units Sold."
+    assert cut.items == ["Current: 40K+.", "2026 Target: 50K+.", "2027 Target: none given."]
+    assert cut.view([2]) == "Sales — Metric: Units Sold. 2027 Target: none given."
+
+
+def test_a_list_keeps_its_label_and_a_paragraph_splits_at_sentences():
+    listed = statements(units("list")[0])
+    assert listed.lead == "Partners:" and listed.items == ["- Retail: Globex, Initech", "- Online: Hooli"]
+    assert listed.view([1]) == "Partners:\n- Online: Hooli"
+    assert statements(units("paragraph")[0]).items == ["Gadgets sell well.", "Margins are thin.", "Growth is steady."]
+
+
+def test_cells_of_a_row_and_of_a_whole_table():
+    assert ("2026 Target", "50K+") in cells(units("row")[0])
+    table_cells = cells(units("table")[0])
+    assert ("Metric", "Stores") in table_cells and ("2027 Target", "20") in table_cells
+    assert cells(units("list")[0]) == []
+
+
+def test_the_cell_holding_an_answer_and_its_period():
+    row = units("row")[1]
+    assert _cells_holding("15 stores [1]", [row]) == [("2026 Target", "15")]
+    assert _other_period("How many stores in 2027?", "2026 Target")
+    assert not _other_period("How many stores in 2026?", "2026 Target")
+    assert not _other_period("How many stores are there?", "2026 Target")
+
+
+def test_a_piece_of_a_short_cell_becomes_the_whole_cell():
+    cell = [("Likelihood", "Medium (40-50%)")]
+    assert _whole_cell("Medium [1]", cell) == "Medium (40-50%) [1]"
+    assert _whole_cell("Medium (40-50%) [1]", cell) == "Medium (40-50%) [1]"
+    assert _whole_cell("High [1]", cell) == "High [1]"
+
+
+def test_compound_questions_are_split():
+    assert split_question("How many stores are there, and what is the 2027 target?") == [
+        "How many stores are there?",
+        'what is the 2027 target? (follow-up to: "How many stores are there?")',
+    ]
+    assert split_question("What are the store targets for 2026 and 2027?") == [
+        "What are the store targets for 2026?",
+        "What are the store targets for 2027?",
+    ]
+    assert split_question("How does the Gadget price compare with the Widget price?") == [
+        "What is the Gadget price?",
+        "What is the Widget price?",
+    ]
+    assert split_question("Which partners sell gadgets online?") == ["Which partners sell gadgets online?"]
+
+
+def test_joined_answers_renumber_their_citations():
+    first, second = units("row")
+
+    def part(unit: Unit, text: str) -> Answer:
+        citation = Citation(1, unit.id, unit.source, unit.section, unit.start_line, unit.end_line, "q")
+        return Answer("q", text, False, True, [citation], {}, "m", "q", [unit])
+
+    joined = _joined("q", "q", [part(first, "40K+ [1]."), part(second, "12 [1].")])
+    assert joined.answer == "40K+ [1]. 12 [2]."
+    assert [(c.n, c.chunk_id) for c in joined.citations] == [(1, first.id), (2, second.id)]
+    assert joined.sources == [first, second] and not joined.refused
+
+
+def test_focus_shows_the_matching_cell_first(retriever):
+    question = "What is the power efficiency of a Trainium 2 chip?"
+    focused = retriever.focus(question, [h.unit for h in retriever.retrieve(question)])
+    assert "400W TDP" in focused[0].view
+    assert "~$50-70K" not in focused[0].view  # the price cell of another row stays out
+    assert len(focused[0].view) < len(focused[0].unit.text)
+
+
+def test_a_blank_cell_is_recognised(retriever):
+    question = "What adoption figure does the analysis give for Graviton 4?"
+    focused = retriever.focus(question, [h.unit for h in retriever.retrieve(question)])
+    row = next(f for f in focused if f.unit.kind == "row" and "Graviton 4" in f.unit.text)
+    assert row.is_blank and row.best == "Adoption: none given."
