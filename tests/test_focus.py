@@ -1,6 +1,7 @@
 """Cutting units into statements, focusing them on the question, and the table-cell checks."""
 
-from amzn_qa.chain import Answer, Citation, _cells_holding, _joined, _other_period, _whole_cell, split_question
+from amzn_qa.chain import Answer, Citation, _joined, split_question
+from amzn_qa.grounding import cells_holding, other_period, renumber_citations, whole_cell
 from amzn_qa.documents import Unit, cells, chunk_markdown, statements
 
 TABLE = """# Gadgets Inc
@@ -48,17 +49,21 @@ def test_cells_of_a_row_and_of_a_whole_table():
 
 def test_the_cell_holding_an_answer_and_its_period():
     row = units("row")[1]
-    assert _cells_holding("15 stores [1]", [row]) == [("2026 Target", "15")]
-    assert _other_period("How many stores in 2027?", "2026 Target")
-    assert not _other_period("How many stores in 2026?", "2026 Target")
-    assert not _other_period("How many stores are there?", "2026 Target")
+    assert cells_holding("15 stores [1]", [row]) == [("2026 Target", "15")]
+    assert other_period("How many stores in 2027?", "2026 Target")
+    assert not other_period("How many stores in 2026?", "2026 Target")
+    assert not other_period("How many stores are there?", "2026 Target")
 
 
-def test_a_piece_of_a_short_cell_becomes_the_whole_cell():
+def test_a_piece_of_a_short_cell_becomes_thewhole_cell():
     cell = [("Likelihood", "Medium (40-50%)")]
-    assert _whole_cell("Medium [1]", cell) == "Medium (40-50%) [1]"
-    assert _whole_cell("Medium (40-50%) [1]", cell) == "Medium (40-50%) [1]"
-    assert _whole_cell("High [1]", cell) == "High [1]"
+    assert whole_cell("Medium [1]", cell) == "Medium (40-50%) [1]"
+    assert whole_cell("Medium (40-50%) [1]", cell) == "Medium (40-50%) [1]"
+    assert whole_cell("High [1]", cell) == "High [1]"
+
+
+def test_citations_are_renumbered_and_unknown_ones_dropped():
+    assert renumber_citations("A [1]. B [2, 3]. C [4].", {1: 3, 2: 1}) == "A [3]. B [1]. C."
 
 
 def test_compound_questions_are_split():

@@ -17,11 +17,11 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from . import tokens
 from .config import Settings
-from .documents import Unit, cells
+from .documents import Unit
 from .grounding import (
-    CITATION, best_quote, cited_numbers, figures as figures_in, grounding_problems, is_refusal, keep_citations,
-    names, off_topic, says_nothing_new, support_score, unsupported, unsupported_wording,
-    wrong_kind_of_figure,
+    CITATION, best_quote, cells_holding, cited_numbers, figures as figures_in, grounding_problems,
+    is_refusal, keep_citations, names, off_topic, other_period, renumber_citations, says_nothing_new,
+    support_score, unsupported, unsupported_wording, whole_cell, wrong_kind_of_figure,
 )
 from .llm import chat_model, model_label
 from .models import ModelUnavailable
@@ -169,40 +169,6 @@ def source_line(n: int, unit: Unit, text: str) -> str:
     return f"[{n}] {text}"
 
 
-_PERIOD = re.compile(r"\b(?:20\d\d|Q[1-4])\b")
-
-
-def _cells_holding(text: str, units: list[Unit]) -> list[tuple[str, str]]:
-    """The (column, value) table cells of the cited rows that hold the answer's figures, or its
-    words when it has none."""
-    answer = CITATION.sub(" ", text)
-    wanted = {v for f in figures_in(answer) for v in f.values}
-    found = []
-    for unit in units:
-        for column, value in cells(unit):
-            held = {v for f in figures_in(value) for v in f.values}
-            if (wanted & held) if wanted else _normalised(answer).strip() in _normalised(value):
-                found.append((column, value))
-    return found
-
-
-def _other_period(question: str, column: str) -> bool:
-    """The question names a year or quarter and the column is about a different one."""
-    asked, named = set(_PERIOD.findall(question)), set(_PERIOD.findall(column))
-    return bool(asked and named and not asked & named)
-
-
-def _whole_cell(text: str, cells: list[tuple[str, str]]) -> str:
-    """An answer that is a piece of one short cell ("Medium" of "Medium (40-50%)") becomes the
-    whole cell: a table's cell is one fact, and its qualifier is part of it."""
-    body = CITATION.sub(" ", text).strip(" .")
-    holding = [value for _, value in cells if body and body.lower() in value.lower()]
-    if len(holding) != 1 or len(holding[0]) > 80 or body.lower() == holding[0].lower():
-        return text
-    markers = "".join(f"[{m}]" for m in CITATION.findall(text))
-    return f"{holding[0]} {markers}".strip()
-
-
 _CLAUSE_BREAK = re.compile(
     r",?\s+and\s+(?=(?:what|how|when|where|which|who|in how|in what|does|do|did|is|are)\b)", re.I
 )
@@ -245,15 +211,11 @@ def _joined(question: str, standalone: str, answers: list[Answer]) -> Answer:
                 sources.append(unit)
                 citations.append(Citation(**{**asdict(c), "n": len(sources)}))
             renumber[c.n] = sources.index(unit) + 1
-        texts.append(CITATION.sub(
-            lambda m: "[" + ", ".join(str(renumber.get(int(x), x)) for x in re.split(r"\s*[,;]\s*", m.group(1))) + "]",
-            part.answer,
-        ))
+        texts.append(renumber_citations(part.answer, renumber).strip())
     citations.sort(key=lambda c: c.n)
     return Answer(
-        question, " ".join(t.strip() for t in texts), all(a.refused for a in answers),
-        all(a.grounded for a in answers), citations, {}, answers[0].model, standalone, sources,
-        " ".join(a.notice for a in answers if a.notice),
+        question, " ".join(texts), all(a.refused for a in answers), all(a.grounded for a in answers),
+        citations, {}, answers[0].model, standalone, sources, " ".join(a.notice for a in answers if a.notice),
     )
 
 
@@ -456,10 +418,10 @@ class AnswerChain:
             return self._evidence_fallback(answer, focused, "The answer's wording does not come from its sources.")
         if wrong_kind_of_figure(standalone, text, evidence):
             return self._evidence_fallback(answer, focused, "The question asks for money; the answer's figures are not.")
-        cells = _cells_holding(text, [units[n - 1] for n in numbers])
-        if cells and all(_other_period(standalone, column) for column, _ in cells):
+        held = cells_holding(text, [units[n - 1] for n in numbers])
+        if held and all(other_period(standalone, column) for column, _ in held):
             return self._evidence_fallback(answer, focused, "The answer comes from a column for another period.")
-        text = _whole_cell(text, cells)
+        text = whole_cell(text, held)
         # The cited sources must be about what was asked: a "Graviton 3" row does not answer a
         # question about Graviton 4, whatever figure the model copied from it. When the model
         # cited the wrong number, a single source that backs the answer and is on topic is

@@ -12,6 +12,8 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from .documents import Unit, cells
+
 CITATION = re.compile(r"\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
 _SCALES = {
     "k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "million": 1e6, "mn": 1e6,
@@ -208,14 +210,56 @@ def says_nothing_new(answer: str, question: str) -> bool:
     )
 
 
+_PERIOD = re.compile(r"\b(?:20\d\d|Q[1-4])\b")
+
+
+def cells_holding(text: str, units: list[Unit]) -> list[tuple[str, str]]:
+    """The (column, value) table cells of the cited rows that hold the answer's figures, or its
+    words when it has none."""
+    answer = CITATION.sub(" ", text)
+    wanted = _values(answer)
+    found = []
+    for unit in units:
+        for column, value in cells(unit):
+            if (wanted & _values(value)) if wanted else _plain_words(answer) in _plain_words(value):
+                found.append((column, value))
+    return found
+
+
+def other_period(question: str, column: str) -> bool:
+    """The question names a year or quarter and the column is about a different one."""
+    asked, named = set(_PERIOD.findall(question)), set(_PERIOD.findall(column))
+    return bool(asked and named and not asked & named)
+
+
+def whole_cell(text: str, held: list[tuple[str, str]]) -> str:
+    """An answer that is a piece of one short cell ("Medium" of "Medium (40-50%)") becomes the
+    whole cell: a table's cell is one fact, and its qualifier is part of it."""
+    body = CITATION.sub(" ", text).strip(" .")
+    holding = [value for _, value in held if body and body.lower() in value.lower()]
+    if len(holding) != 1 or len(holding[0]) > 80 or body.lower() == holding[0].lower():
+        return text
+    markers = "".join(f"[{m}]" for m in CITATION.findall(text))
+    return f"{holding[0]} {markers}".strip()
+
+
+def _plain_words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def renumber_citations(answer: str, mapping: dict[int, int]) -> str:
+    """[n] markers mapped to new numbers; a marker with no new number is dropped."""
+    def renumber(match: re.Match) -> str:
+        parts = [mapping[int(p)] for p in re.split(r"\s*[,;]\s*", match.group(1)) if int(p) in mapping]
+        return "[" + ", ".join(map(str, parts)) + "]" if parts else ""
+
+    return re.sub(r"\s+([.,;:])", r"\1", CITATION.sub(renumber, answer)).strip()
+
+
 def keep_citations(answer: str, allowed: Collection[int]) -> str:
     """Remove the [n] markers whose n is not allowed: ones that point at no source (the model
     sometimes cites [3] of two), or sources dropped from the citation list, grouped or not."""
-    def keep(match: re.Match) -> str:
-        valid = [p.strip() for p in re.split(r"[,;]", match.group(1)) if int(p) in allowed]
-        return f"[{', '.join(valid)}]" if valid else ""
-
-    return re.sub(r"\s+([.,;:])", r"\1", CITATION.sub(keep, answer)).strip()
+    return renumber_citations(answer, {n: n for n in allowed})
 
 
 def cited_numbers(answer: str, n_sources: int) -> list[int]:
