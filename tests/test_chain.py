@@ -90,3 +90,17 @@ def test_model_that_fails_to_load_gives_the_evidence(shared_settings, retriever,
     assert answer.refused and answer.answer.startswith("The model is unavailable")
     assert "failed to load" in answer.notice or answer.notice
     assert answer.citations
+
+
+def test_a_blank_cell_is_reported_as_not_stated_and_cited(chain):
+    answer = chain.ask("What adoption figure does the analysis give for Graviton 4?")
+    assert answer.refused and answer.grounded
+    assert answer.answer.startswith(NOT_COVERED) and "Adoption: none given" in answer.answer
+    assert len(answer.citations) == 1 and "Graviton 4" in answer.citations[0].quote
+
+
+def test_a_compound_question_is_answered_part_by_part(chain):
+    answer = chain.ask("What does a Trainium 2 chip cost, and what is its power efficiency?")
+    assert "$50-70K" in answer.answer and "400W" in answer.answer
+    assert answer.grounded and not answer.refused
+    assert {c.n for c in answer.citations} == set(range(1, len(answer.citations) + 1))

@@ -277,9 +277,11 @@ class AnswerChain:
             yield answer
             return
 
-        if focused[0].is_blank:
-            answer = self._refusal(question, standalone, units, f"{NOT_COVERED} The analysis leaves it blank: “{focused[0].view}” [1]")
-            answer.citations = [self._citation(1, focused[0].unit, "", focused[0].view)]
+        best = focused[0]
+        if best.is_blank:
+            text = f"{NOT_COVERED} The analysis leaves it blank: “{best.view}” [1]"
+            answer = self._refusal(question, standalone, units, text)
+            answer.citations = [self._citation(1, best.unit, "", best.view)]
             yield answer
             return
 
@@ -416,17 +418,18 @@ class AnswerChain:
         evidence = "\n".join(units[n - 1].evidence_text for n in numbers)
         if unsupported_wording(text, evidence):
             return self._evidence_fallback(answer, focused, "The answer's wording does not come from its sources.")
-        if wrong_kind_of_figure(standalone, text, evidence):
+        # The checks of what was asked read this question, not the earlier turn it is tied to.
+        asked = _FOLLOW_UP.sub("", standalone)
+        if wrong_kind_of_figure(asked, text, evidence):
             return self._evidence_fallback(answer, focused, "The question asks for money; the answer's figures are not.")
         held = cells_holding(text, [units[n - 1] for n in numbers])
-        if held and all(other_period(standalone, column) for column, _ in held):
+        if held and all(other_period(asked, column) for column, _ in held):
             return self._evidence_fallback(answer, focused, "The answer comes from a column for another period.")
         text = whole_cell(text, held)
         # The cited sources must be about what was asked: a "Graviton 3" row does not answer a
         # question about Graviton 4, whatever figure the model copied from it. When the model
         # cited the wrong number, a single source that backs the answer and is on topic is
         # cited instead.
-        asked = _FOLLOW_UP.sub("", standalone)
         cited_sections = self.retriever.section_text([units[n - 1] for n in numbers])
         if off_topic(asked, evidence, cited_sections):
             on_topic = [
