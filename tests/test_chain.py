@@ -95,7 +95,7 @@ def test_model_that_fails_to_load_gives_the_evidence(shared_settings, retriever,
 def test_a_blank_cell_is_reported_as_not_stated_and_cited(chain):
     answer = chain.ask("What adoption figure does the analysis give for Graviton 4?")
     assert answer.refused and answer.grounded
-    assert answer.answer.startswith(NOT_COVERED) and "Adoption: none given" in answer.answer
+    assert "leaves that entry blank" in answer.answer and "Adoption: none given" in answer.answer
     assert len(answer.citations) == 1 and "Graviton 4" in answer.citations[0].quote
 
 

@@ -279,7 +279,7 @@ class AnswerChain:
 
         best = focused[0]
         if best.is_blank:
-            text = f"{NOT_COVERED} The analysis leaves it blank: “{best.view}” [1]"
+            text = f"The document does not give this; the analysis leaves that entry blank: “{best.view}” [1]"
             answer = self._refusal(question, standalone, units, text)
             answer.citations = [self._citation(1, best.unit, "", best.view)]
             yield answer
