@@ -77,3 +77,27 @@ def test_answer_chain_handles_random_unicode(chain, text):
     except QuestionError:
         return
     assert answer.refused or answer.citations
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(LINE, max_size=40))
+def test_every_unit_cuts_into_statements_that_rebuild_it(lines):
+    from amzn_qa.documents import cells, statements
+
+    text = "\n".join(lines)
+    for unit in chunk_markdown(text, "random.md"):
+        cut = statements(unit)
+        assert cut.items
+        whole = cut.view(list(range(len(cut.items))))
+        assert all(item in whole for item in cut.items)
+        assert isinstance(cells(unit), list)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=500))
+def test_any_question_splits_into_non_empty_parts(text):
+    from amzn_qa.chain import split_question
+
+    parts = split_question(text)
+    assert parts and all(p.strip() for p in parts) if text.strip() else parts == [text]
+    assert len(parts) <= len(text.split()) + 1
