@@ -20,8 +20,8 @@ from .config import Settings
 from .documents import Unit
 from .grounding import (
     CITATION, best_quote, cells_holding, cited_numbers, figures as figures_in, grounding_problems,
-    is_refusal, keep_citations, names, off_topic, other_period, renumber_citations, says_nothing_new,
-    support_score, unsupported, unsupported_wording, whole_cell, wrong_kind_of_figure,
+    is_refusal, keep_citations, names, normalised, off_topic, other_period, renumber_citations,
+    says_nothing_new, support_score, unsupported, unsupported_wording, whole_cell, wrong_kind_of_figure,
 )
 from .llm import chat_model, model_label
 from .models import ModelUnavailable
@@ -158,10 +158,6 @@ def _leans_on_history(question: str) -> bool:
     return bool(_ELLIPTICAL.search(question) or (_PRONOUN.search(question) and not names(question)))
 
 
-def _normalised(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.lower()))
-
-
 def source_line(n: int, unit: Unit, text: str) -> str:
     """How the prompt shows a source: its (focused) text, led by its section's title."""
     title = unit.section.split(" > ")[-1]
@@ -267,10 +263,11 @@ class AnswerChain:
         retrieve_started = time.perf_counter()
         hits = self.retriever.retrieve(standalone, k or self.settings.k)
         timings["retrieve_ms"] = timings.get("retrieve_ms", 0.0) + (time.perf_counter() - retrieve_started) * 1000
-        focused = self._budgeted(self.retriever.focus(standalone, [h.unit for h in hits])) if hits else []
+        retrieved = [h.unit for h in hits]
+        focused = self._budgeted(self.retriever.focus(standalone, retrieved)) if hits else []
         units = [f.unit for f in focused]
 
-        absent = self._absent_specifics(hits, standalone, [h.unit for h in hits])
+        absent = self._absent_specifics(hits, standalone, retrieved)
         if absent is not None:
             answer = self._refusal(question, standalone, units, NOT_COVERED)
             answer.notice = f"No retrieved passage mentions {', '.join(absent)}." if absent else ""
@@ -330,9 +327,9 @@ class AnswerChain:
         rewritten = rewritten.splitlines()[0].strip() if rewritten else ""
         if not rewritten or len(rewritten) > self.settings.max_question_chars:
             rewritten = question
-        if _normalised(rewritten) == _normalised(previous[-1]):
+        if normalised(rewritten) == normalised(previous[-1]):
             rewritten = question  # the model repeated the earlier question
-        if _normalised(rewritten) == _normalised(question) and _leans_on_history(question):
+        if normalised(rewritten) == normalised(question) and _leans_on_history(question):
             return f"{question}{_FOLLOW_UP_TEMPLATE.format(previous=previous[-1])}"
         return rewritten
 

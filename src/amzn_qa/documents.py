@@ -91,8 +91,7 @@ class Statements:
 def statements(unit: Unit) -> Statements:
     """One statement per table cell (after the row's subject), bullet, field line or sentence."""
     if unit.kind == "row":
-        head, _, body = unit.text.partition(" — ")
-        pairs = _ROW_PAIR.split(body.rstrip("."))
+        head, pairs = _row_pairs(unit.text)
         if len(pairs) > 1:
             return Statements(f"{head} — {pairs[0]}.", [f"{p}." for p in pairs[1:]], " ")
     elif unit.kind == "list":
@@ -120,12 +119,14 @@ def cells(unit: Unit) -> list[tuple[str, str]]:
         rows = statements(unit).items
     else:
         return []
-    found = []
-    for row in rows:
-        for pair in _ROW_PAIR.split(row.partition(" — ")[2].rstrip(".")):
-            column, _, value = pair.partition(": ")
-            found.append((column, value))
-    return found
+    pairs = [pair.partition(": ") for row in rows for pair in _row_pairs(row)[1]]
+    return [(column, value) for column, _, value in pairs]
+
+
+def _row_pairs(row: str) -> tuple[str, list[str]]:
+    """A linearised row's table title and its "Column: value" pairs."""
+    head, _, body = row.partition(" — ")
+    return head, _ROW_PAIR.split(body.rstrip("."))
 
 
 def read_document(path: Path) -> str:

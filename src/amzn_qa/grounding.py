@@ -66,6 +66,11 @@ def figures(text: str) -> list[Figure]:
     return found
 
 
+def normalised(text: str) -> str:
+    """Lower-case words separated by single spaces: text compared without its punctuation."""
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
 def _values(text: str) -> set[float]:
     return {v for f in figures(text) for v in f.values}
 
@@ -201,7 +206,7 @@ def says_nothing_new(answer: str, question: str) -> bool:
     "What is DSP's strongest advantage?", a bare "Yes [1]."): it cites a source but tells the
     reader nothing the question did not."""
     body = CITATION.sub(" ", answer)
-    if {v for f in figures(body) for v in f.values} - _values(question):
+    if _values(body) - _values(question):
         return False
     asked = _words(question)
     return all(
@@ -221,7 +226,7 @@ def cells_holding(text: str, units: list[Unit]) -> list[tuple[str, str]]:
     found = []
     for unit in units:
         for column, value in cells(unit):
-            if (wanted & _values(value)) if wanted else _plain_words(answer) in _plain_words(value):
+            if (wanted & _values(value)) if wanted else normalised(answer) in normalised(value):
                 found.append((column, value))
     return found
 
@@ -241,10 +246,6 @@ def whole_cell(text: str, held: list[tuple[str, str]]) -> str:
         return text
     markers = "".join(f"[{m}]" for m in CITATION.findall(text))
     return f"{holding[0]} {markers}".strip()
-
-
-def _plain_words(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.lower()))
 
 
 def renumber_citations(answer: str, mapping: dict[int, int]) -> str:

@@ -60,7 +60,7 @@ class Focused:
     unit: Unit
     view: str
     relevance: float  # how well its best statement matches the question (cosine + keywords)
-    best: str = ""  # that statement
+    best: str  # that statement
 
     @property
     def is_blank(self) -> bool:
