@@ -50,6 +50,7 @@ def test_cells_of_a_row_and_of_a_whole_table():
 def test_the_cell_holding_an_answer_and_its_period():
     row = units("row")[1]
     assert cells_holding("15 stores [1]", [row]) == [("2026 Target", "15")]
+    assert cells_holding("Tore [1]", [row]) == []  # inside "Stores", not a word of it
     assert other_period("How many stores in 2027?", "2026 Target")
     assert not other_period("How many stores in 2026?", "2026 Target")
     assert not other_period("How many stores are there?", "2026 Target")
@@ -60,6 +61,7 @@ def test_a_piece_of_a_short_cell_becomes_thewhole_cell():
     assert whole_cell("Medium [1]", cell) == "Medium (40-50%) [1]"
     assert whole_cell("Medium (40-50%) [1]", cell) == "Medium (40-50%) [1]"
     assert whole_cell("High [1]", cell) == "High [1]"
+    assert whole_cell("Low [1]", [("Usage", "Slow adoption")]) == "Low [1]"  # a piece of a word is not
 
 
 def test_citations_are_renumbered_and_unknown_ones_dropped():

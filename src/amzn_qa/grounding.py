@@ -71,6 +71,11 @@ def normalised(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))
 
 
+def _has_words(text: str, words: str) -> bool:
+    """`words` occur in `text` as whole words, in order ("Low" is in "Low (20-30%)", not in "Slow")."""
+    return bool(normalised(words)) and f" {normalised(words)} " in f" {normalised(text)} "
+
+
 def _values(text: str) -> set[float]:
     return {v for f in figures(text) for v in f.values}
 
@@ -226,7 +231,7 @@ def cells_holding(text: str, units: list[Unit]) -> list[tuple[str, str]]:
     found = []
     for unit in units:
         for column, value in cells(unit):
-            if (wanted & _values(value)) if wanted else normalised(answer) in normalised(value):
+            if (wanted & _values(value)) if wanted else _has_words(value, answer):
                 found.append((column, value))
     return found
 
@@ -241,8 +246,8 @@ def whole_cell(text: str, held: list[tuple[str, str]]) -> str:
     """An answer that is a piece of one short cell ("Medium" of "Medium (40-50%)") becomes the
     whole cell: a table's cell is one fact, and its qualifier is part of it."""
     body = CITATION.sub(" ", text).strip(" .")
-    holding = [value for _, value in held if body and body.lower() in value.lower()]
-    if len(holding) != 1 or len(holding[0]) > 80 or body.lower() == holding[0].lower():
+    holding = [value for _, value in held if body and _has_words(value, body)]
+    if len(holding) != 1 or len(holding[0]) > 80 or normalised(body) == normalised(holding[0]):
         return text
     markers = "".join(f"[{m}]" for m in CITATION.findall(text))
     return f"{holding[0]} {markers}".strip()
