@@ -1,6 +1,11 @@
 """Load test: 16 concurrent clients ask varied questions through POST /api/ask on loopback.
 
     .venv/bin/python scripts/loadtest.py [--clients 16] [--requests 64] [--max-seconds 900]
+                                         [--disconnect 0.5]
+
+With --disconnect SHARE, that share of the requests stream through POST /api/ask/stream and
+drop the connection after the first token (a closed browser tab); the others must still be
+answered, and the server must answer one more question afterwards.
 
 Starts `amzn-qa serve` on a free loopback port (or uses --url, which must be a loopback
 address), sends a fixed number of requests, and reports throughput, latency percentiles, every
@@ -52,6 +57,16 @@ def start_server() -> tuple[subprocess.Popen, str]:
     raise SystemExit("server did not start")
 
 
+def drop_after_first_token(url: str, question: str, deadline: float) -> bool:
+    """Stream a question and hang up after the first token; True when a token came first."""
+    try:
+        with httpx.stream("POST", f"{url}/api/ask/stream", json={"question": question},
+                          timeout=max(1.0, deadline - time.time())) as response:
+            return any(line == "event: token" for line in response.iter_lines())
+    except httpx.HTTPError:
+        return False
+
+
 def peak_rss_mb(pid: int) -> float | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -68,6 +83,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--requests", type=int, default=64)
     parser.add_argument("--max-seconds", type=float, default=900)
+    parser.add_argument("--disconnect", type=float, default=0.0, help="share of clients that drop mid-stream")
     args = parser.parse_args()
     if args.url and urlparse(args.url).hostname not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("load tests target loopback only")
@@ -76,11 +92,15 @@ def main() -> None:
     questions = [c.question for c in load_cases(DEFAULT_QA) if not c.history]
     httpx.post(f"{url}/api/ask", json={"question": questions[0]}, timeout=300)  # load the model
     deadline = time.time() + args.max_seconds
-    latencies, errors = [], []
+    latencies, errors, dropped = [], [], []
+    drops = {i for i in range(args.requests) if int((i + 1) * args.disconnect) > int(i * args.disconnect)}
 
     def one(i: int) -> None:
         if time.time() > deadline:
             errors.append(f"request {i}: not sent, time budget spent")
+            return
+        if i in drops:
+            dropped.append(drop_after_first_token(url, questions[i % len(questions)], deadline))
             return
         started = time.perf_counter()
         try:
@@ -98,12 +118,20 @@ def main() -> None:
     with ThreadPoolExecutor(args.clients) as pool:
         list(pool.map(one, range(args.requests)))
     elapsed = time.perf_counter() - started
+    after = time.perf_counter()
+    try:
+        httpx.post(f"{url}/api/ask", json={"question": questions[1]}, timeout=120).raise_for_status()
+        answered_after = round(time.perf_counter() - after, 1)
+    except httpx.HTTPError as err:
+        errors.append(f"question after the load: {type(err).__name__}: {err}")
+        answered_after = None
     peak = peak_rss_mb(proc.pid) if proc else None
     if proc:
         proc.terminate()
         proc.wait(timeout=30)
     print(json.dumps({
-        "clients": args.clients, "requests": args.requests, "answered": len(latencies), "errors": errors,
+        "clients": args.clients, "requests": args.requests, "disconnected": sum(dropped),
+        "answered": len(latencies), "errors": errors, "next_question_s": answered_after,
         "seconds": round(elapsed, 1), "throughput_per_min": round(len(latencies) / elapsed * 60, 1),
         "latency_s_p50": round(statistics.median(latencies), 1) if latencies else None,
         "latency_s_p95": round(percentile(latencies, 95), 1) if latencies else None,

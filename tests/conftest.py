@@ -79,10 +79,10 @@ INJECTED_DOC = """# Zeta Corp (ZETA) – Notes
 """
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    """`amzn-qa serve` in a subprocess on a free loopback port, with its own corpus (the analysis
-    plus a document carrying markup), index and feedback database. Yields its base URL."""
+def start_server(root: Path, env: dict | None = None):
+    """`amzn-qa serve` in a subprocess on a free loopback port over `root`'s corpus (the analysis
+    is copied in when missing), index and feedback database; returns (process, base URL) once its
+    index answers."""
     import os
     import socket
     import subprocess
@@ -90,14 +90,14 @@ def server(tmp_path_factory):
     import time
     import urllib.request
 
-    root = tmp_path_factory.mktemp("server")
-    shutil.copytree(CORPUS, root / "corpus")
-    write(root / "corpus" / "zeta-notes.md", INJECTED_DOC)
+    if not (root / "corpus").exists():
+        shutil.copytree(CORPUS, root / "corpus")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = {**os.environ, "AMZN_QA_CORPUS_DIR": str(root / "corpus"), "AMZN_QA_INDEX_DIR": str(root / "index"),
-           "AMZN_QA_FEEDBACK_DB": str(root / "feedback.sqlite3"), "AMZN_QA_CONFIG": str(root / "none.toml")}
+           "AMZN_QA_FEEDBACK_DB": str(root / "feedback.sqlite3"), "AMZN_QA_CONFIG": str(root / "none.toml"),
+           **(env or {})}
     log = (root / "server.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "amzn_qa.cli", "serve", "--port", str(port)],
                             env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -107,13 +107,22 @@ def server(tmp_path_factory):
         try:
             with urllib.request.urlopen(f"{url}/api/health", timeout=60) as response:
                 if json.loads(response.read())["index"]["ok"]:
-                    break
+                    return proc, url
         except OSError:
             if proc.poll() is not None:
                 raise RuntimeError((root / "server.log").read_text())
             time.sleep(1)
-    else:
-        raise RuntimeError("server did not start: " + (root / "server.log").read_text())
+    proc.kill()
+    raise RuntimeError("server did not start: " + (root / "server.log").read_text())
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """A server whose corpus holds the analysis plus a document carrying markup."""
+    root = tmp_path_factory.mktemp("server")
+    shutil.copytree(CORPUS, root / "corpus")
+    write(root / "corpus" / "zeta-notes.md", INJECTED_DOC)
+    proc, url = start_server(root)
     yield type("Server", (), {"url": url, "root": root, "feedback_db": root / "feedback.sqlite3"})
     proc.terminate()
     proc.wait(timeout=30)

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-KEYS = {"question", "answer", "refused", "grounded", "citations", "timings", "model"}
+KEYS = {"question", "answer", "refused", "grounded", "citations", "timings", "model", "mode"}
 
 
 def post(server, path, **kwargs):

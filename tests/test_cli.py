@@ -9,7 +9,7 @@ import pytest
 
 from .conftest import write
 
-KEYS = {"question", "answer", "refused", "grounded", "citations", "timings", "model"}
+KEYS = {"question", "answer", "refused", "grounded", "citations", "timings", "model", "mode"}
 CITATION_KEYS = {"n", "chunk_id", "source", "section", "start_line", "end_line", "quote"}
 
 

@@ -11,7 +11,9 @@ import json
 import os
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+
+import anyio
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -43,13 +45,16 @@ class Backend:
             return self._chains[llm]
 
     def model_loaded(self, llm: str | None = None) -> bool:
+        model = self._local_model(llm)
+        return model is None or model.loaded
+
+    def _local_model(self, llm: str | None = None):
+        """The in-process model of a chain already created, if it runs one."""
         from .llm import LlamaCppChat, chat_model
 
         chain = self._chains.get(llm or self.settings.llm)
-        if chain is None:
-            return False
-        model = chat_model(chain.settings)
-        return not isinstance(model, LlamaCppChat) or model._llama is not None
+        model = chat_model(chain.settings) if chain else None
+        return model if isinstance(model, LlamaCppChat) else None
 
     def health(self) -> dict:
         index: dict = {"ok": False}
@@ -58,11 +63,21 @@ class Backend:
             index = {"ok": True, "units": len(units), "documents": sorted({u.source for u in units})}
         except (IndexUnavailable, ModelUnavailable) as err:
             index["error"] = str(err)
-        return {
-            "status": "ok" if index["ok"] else "degraded",
-            "index": index,
-            "model": {"name": self.chain().model if index["ok"] else self.settings.llm, "loaded": self.model_loaded()},
-        }
+        model = self.model_state()
+        healthy = index["ok"] and not model["stalled"]
+        return {"status": "ok" if healthy else "degraded", "index": index, "model": model}
+
+    def model_state(self) -> dict:
+        """The model's name, whether it is loaded, the questions queued for it, and whether it
+        has gone longer than the LLM timeout without producing a token (a stuck generation)."""
+        local = self._local_model()
+        chain = self._chains.get(self.settings.llm)
+        state = {"name": chain.model if chain else self.settings.llm, "loaded": self.model_loaded(),
+                 "queue": 0, "stalled": False}
+        if local is not None and local.loaded:
+            state["queue"] = local.worker.queue_length
+            state["stalled"] = local.worker.stalled_for() > self.settings.llm_timeout_s
+        return state
 
 
 class AskRequest(BaseModel):
@@ -71,6 +86,29 @@ class AskRequest(BaseModel):
         default_factory=list, description='Earlier turns: [{"role": "user"|"assistant", "content": "..."}]'
     )
     k: int | None = Field(None, ge=1, le=20, description="Number of sources")
+
+
+def sse(events: Iterator) -> Iterator[str]:
+    """The chain's events as server-sent events; a failure ends the stream with an `error` event."""
+    try:
+        for event in events:
+            if isinstance(event, Token):
+                yield f"event: token\ndata: {json.dumps({'text': event.text})}\n\n"
+            elif isinstance(event, Answer):
+                yield f"event: answer\ndata: {json.dumps(event.to_json(), ensure_ascii=False)}\n\n"
+    except (IndexUnavailable, QuestionError) as err:
+        yield f"event: error\ndata: {json.dumps({'error': str(err)})}\n\n"
+
+
+async def cancel_on_disconnect(chunks: Iterator[str], cancel: threading.Event) -> AsyncIterator[str]:
+    """Pull a blocking iterator from a worker thread; when the client goes away (Starlette then
+    cancels this generator), set `cancel` so the generation behind it stops and frees the model.
+    The thread is abandoned rather than awaited: it ends by itself once it sees `cancel`."""
+    try:
+        while (chunk := await anyio.to_thread.run_sync(next, chunks, None, abandon_on_cancel=True)) is not None:
+            yield chunk
+    finally:
+        cancel.set()
 
 
 def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAPI:
@@ -122,19 +160,8 @@ def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAP
     def ask_stream(body: AskRequest) -> StreamingResponse:
         """Server-sent events: `token` events ({"text"}), then one `answer` event (the --json shape)."""
         question = checked(body)
-        chain = backend.chain()
-
-        def events() -> Iterator[str]:
-            try:
-                for event in chain.stream(question, body.history, body.k):
-                    if isinstance(event, Token):
-                        yield f"event: token\ndata: {json.dumps({'text': event.text})}\n\n"
-                    elif isinstance(event, Answer):
-                        yield f"event: answer\ndata: {json.dumps(event.to_json(), ensure_ascii=False)}\n\n"
-            except (IndexUnavailable, QuestionError) as err:
-                yield f"event: error\ndata: {json.dumps({'error': str(err)})}\n\n"
-
-        return StreamingResponse(events(), media_type="text/event-stream")
+        events = backend.chain().stream(question, body.history, body.k, cancel := threading.Event())
+        return StreamingResponse(cancel_on_disconnect(sse(events), cancel), media_type="text/event-stream")
 
     @app.get("/api/health")
     def health() -> dict:
@@ -162,4 +189,5 @@ def serve(settings: Settings, with_ui: bool = True) -> None:
     app = create_app(settings, with_ui=with_ui)
     what = "web chat and API" if with_ui else "Slack events at /slack/events and API"
     print(f"amzn-qa: {what} on http://{settings.host}:{settings.port}/", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    # Open streams must not hold up a shutdown: SIGTERM stops the server within a few seconds.
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=3)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -23,7 +24,7 @@ from .grounding import (
     is_refusal, keep_citations, names, normalised, off_topic, other_period, renumber_citations,
     says_nothing_new, support_score, unsupported, unsupported_wording, whole_cell, wrong_kind_of_figure,
 )
-from .llm import chat_model, model_label
+from .llm import ModelBusy, cancellable, chat_model, model_label
 from .models import ModelUnavailable
 from .retrieval import Focused, Hit, HybridRetriever
 
@@ -110,6 +111,7 @@ class Answer:
     standalone_question: str = ""
     sources: list[Unit] = field(default_factory=list)
     notice: str = ""
+    mode: str = "answer"  # one of MODES: how the text shown came about
 
     def to_json(self) -> dict:
         """The stable shape of `amzn-qa ask --json` and `POST /api/ask` (see README)."""
@@ -121,7 +123,14 @@ class Answer:
             "citations": [asdict(c) for c in self.citations],
             "timings": self.timings,
             "model": self.model,
+            "mode": self.mode,
         }
+
+
+# answer: the model's checked answer · quote: a passage shown instead of an answer that said
+# nothing new · evidence: the model's answer failed the grounding check, the closest passage is
+# shown · refusal: not covered, or an instruction override · error: the model failed or timed out.
+MODES = ("answer", "quote", "evidence", "refusal", "error")
 
 
 @dataclass
@@ -212,6 +221,7 @@ def _joined(question: str, standalone: str, answers: list[Answer]) -> Answer:
     return Answer(
         question, " ".join(texts), all(a.refused for a in answers), all(a.grounded for a in answers),
         citations, {}, answers[0].model, standalone, sources, " ".join(a.notice for a in answers if a.notice),
+        min((a.mode for a in answers), key=MODES.index),
     )
 
 
@@ -225,9 +235,13 @@ class AnswerChain:
         return next(e for e in self.stream(question, history, k) if isinstance(e, Answer))
 
     def stream(
-        self, question: str, history: History | None = None, k: int | None = None
+        self, question: str, history: History | None = None, k: int | None = None,
+        cancel: threading.Event | None = None,
     ) -> Iterator[Event]:
-        """Tokens as the LLM writes them, then the final, checked Answer (always last)."""
+        """Tokens as the LLM writes them, then the final, checked Answer (always last).
+
+        Setting `cancel` (the client went away) stops the generation and frees the model.
+        """
         started = time.perf_counter()
         question = validate_question(question, self.settings)
         timings: dict[str, float] = {}
@@ -249,7 +263,7 @@ class AnswerChain:
         for n, part in enumerate(split_question(standalone)):
             if n:
                 yield Token(" ")
-            for event in self._answer(question, part, k, started, timings):
+            for event in self._answer(question, part, k, started, timings, cancel):
                 if isinstance(event, Answer):
                     answers.append(event)
                 else:
@@ -257,7 +271,8 @@ class AnswerChain:
         yield finish(answers[0] if len(answers) == 1 else _joined(question, standalone, answers))
 
     def _answer(
-        self, question: str, standalone: str, k: int | None, started: float, timings: dict[str, float]
+        self, question: str, standalone: str, k: int | None, started: float, timings: dict[str, float],
+        cancel: threading.Event | None = None,
     ) -> Iterator[Event]:
         """Retrieve, focus, prompt and check for one (part of a) question."""
         retrieve_started = time.perf_counter()
@@ -284,7 +299,7 @@ class AnswerChain:
 
         text, notice = "", ""
         try:
-            chain = ANSWER_PROMPT | chat_model(self.settings) | StrOutputParser()
+            chain = ANSWER_PROMPT | cancellable(chat_model(self.settings), cancel) | StrOutputParser()
             sources = "\n".join(source_line(n, f.unit, f.view) for n, f in enumerate(focused, 1))
             deadline = started + self.settings.llm_timeout_s
             for piece in chain.stream({"sources": sources, "question": standalone}):
@@ -293,11 +308,15 @@ class AnswerChain:
                 yield Token(piece)
                 if time.perf_counter() > deadline:
                     raise TimeoutError
+                if cancel is not None and cancel.is_set():
+                    break
         except TimeoutError:
             notice = "The model did not answer in time, so here is the evidence instead."
         except ModelUnavailable as err:
             log.error("model unavailable: %s", err)
             notice = "The model is unavailable, so here is the evidence instead."
+        except ModelBusy:
+            notice = "The model is busy with other questions, so here is the evidence instead."
         except Exception as err:  # a provider's network or protocol error: show the evidence
             log.error("model failed: %s: %s", type(err).__name__, err)
             if "timeout" in type(err).__name__.lower() or "timed out" in str(err).lower():
@@ -366,7 +385,7 @@ class AnswerChain:
         return chosen
 
     def _refusal(self, question: str, standalone: str, units: list[Unit], text: str) -> Answer:
-        return Answer(question, text, True, True, [], {}, self.model, standalone, units)
+        return Answer(question, text, True, True, [], {}, self.model, standalone, units, mode="refusal")
 
     def _checked(
         self, question: str, standalone: str, text: str, focused: list[Focused], notice: str
@@ -376,9 +395,11 @@ class AnswerChain:
         answer = Answer(question, text, False, True, [], {}, self.model, standalone, units, notice)
         if notice or not text:
             notice = notice or "The model gave no answer."
-            return self._evidence_fallback(answer, focused, notice, shown=notice)
+            answer = self._evidence_fallback(answer, focused, notice, shown=notice)
+            answer.mode = "error"
+            return answer
         if is_refusal(text):
-            answer.answer, answer.refused = NOT_COVERED, True
+            answer.answer, answer.refused, answer.mode = NOT_COVERED, True, "refusal"
             return answer
         # A pasted source keeps its [n] in front; a list answer its "1." marker.
         text = keep_citations(re.sub(r"^(\[\d+\]|\d+\.)\s+", "", text), range(1, len(units) + 1))
@@ -454,6 +475,7 @@ class AnswerChain:
         answer.answer = f"The document says: “{best.view}” [1]"
         answer.citations = [self._citation(1, best.unit, "", best.view)]
         answer.notice = "Quoted from the best-matching passage; the model's answer said nothing new."
+        answer.mode = "quote"
         return answer
 
     def _evidence_fallback(self, answer: Answer, focused: list[Focused], reason: str, shown: str = "") -> Answer:
@@ -462,7 +484,7 @@ class AnswerChain:
         `reason` is kept for the record (it may name the invented figure); `shown` is a notice
         the user must see, such as a model failure.
         """
-        answer.refused, answer.grounded, answer.notice = True, False, reason
+        answer.refused, answer.grounded, answer.notice, answer.mode = True, False, reason, "evidence"
         prefix = f"{shown} " if shown else ""
         if not focused:
             answer.answer = prefix + NOT_COVERED

@@ -65,7 +65,10 @@ class Settings(BaseSettings):
     n_ctx: int = Field(2048, ge=512, description="Context window of the local model")
     prompt_token_budget: int = Field(550, ge=100, description="Tokens of sources in the prompt")
     max_answer_tokens: int = Field(80, ge=8, description="Tokens the LLM may generate")
-    llm_timeout_s: float = Field(60.0, gt=0, description="Give up on the LLM after this many seconds")
+    llm_timeout_s: float = Field(
+        60.0, gt=0, description="Give up on the LLM after this many seconds, waiting in its queue included"
+    )
+    model_queue_size: int = Field(64, ge=1, description="Questions that may wait for the local model at once")
 
     # Input limits
     max_question_chars: int = Field(500, ge=10, description="Longest question accepted")
