@@ -27,6 +27,7 @@ from .grounding import (
 from .llm import ModelBusy, cancellable, chat_model, model_label
 from .models import ModelUnavailable
 from .retrieval import Focused, Hit, HybridRetriever
+from .vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -73,15 +74,28 @@ CONDENSE_PROMPT = ChatPromptTemplate.from_messages(
         ("human", "Earlier question: {previous}\nFollow-up: {question}"),
     ]
 )
+# An instruction override addresses the assistant: an order at the start of a clause to drop
+# its instructions or the document, "your prompt / instructions / own knowledge", a role to take,
+# a forged role label. Ordinary questions that merely contain "act as", "rules", "system" or
+# "knowledge" ("Which carriers act as partners?") do not.
 _INJECTION = re.compile(
-    r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|prompts?|rules|"
-    r"guidelines|context|sources?|above|previous)\b"
-    r"|\b(system|hidden|initial)\s+(prompt|message|instructions?)\b"
-    r"|\byou are (now|no longer)\b|\bpretend (to be|you)\b|\bact as\b|\brole-?play\b"
-    r"|\bjailbreak\b|\bdeveloper mode\b|\bDAN\b"
-    r"|\b(your own|general|outside|prior) knowledge\b",
+    r"(?:^|[.!?:;,]\s*|\b(?:please|now|and|so|then|you|to)\s+)(?:ignore|disregard|forget|override|bypass)\b"
+    r".{0,40}?\b(?:instructions?|prompts?|rules|guidelines|context|sources?|above|previous|document|doc|analysis|report)\b"
+    r"|\byour\s+(?:own\s+|general\s+|outside\s+|prior\s+|initial\s+|original\s+|hidden\s+)?"
+    r"(?:system\s+prompt|prompt|instructions|rules|guidelines|knowledge|secrets?)\b"
+    r"|\b(?:print|reveal|show|repeat|output|display|dump)\b.{0,30}\b(?:system|hidden|initial)\s+(?:prompt|message|instructions|context)\b"
+    r"|\byou are (?:now|no longer)\b|\bpretend (?:to be|you)\b|\brole-?play\b"
+    r"|(?:^|\byou\s+(?:will\s+|must\s+|should\s+|now\s+)?)act as\b"
+    r"|\bjailbreak\b|\bdeveloper mode\b|(?-i:\bDAN\b)"
+    r"|\b(?:from|using|use|with)\s+(?:your\s+own|general|outside|prior)\s+knowledge\b"
+    r"|^\W*(?:system|assistant|developer)\s*:|\bnew (?:instructions|rules?)\s*:",
     re.IGNORECASE,
 )
+
+
+def overrides_instructions(question: str) -> bool:
+    """The question tries to change what the assistant does, rather than ask about the document."""
+    return bool(_INJECTION.search(question))
 
 
 class QuestionError(ValueError):
@@ -229,6 +243,7 @@ class AnswerChain:
     def __init__(self, settings: Settings | None = None, retriever: HybridRetriever | None = None):
         self.settings = settings or Settings()
         self.retriever = retriever or HybridRetriever(self.settings)
+        self.vocabulary = Vocabulary.of(self.retriever.units)
         self.model = model_label(self.settings)
 
     def ask(self, question: str, history: History | None = None, k: int | None = None) -> Answer:
@@ -253,12 +268,12 @@ class AnswerChain:
             answer.timings = {key: round(timings[key], 1) for key in ("retrieve_ms", "ttft_ms", "total_ms") if key in timings}
             return answer
 
-        if _INJECTION.search(question):
+        if overrides_instructions(question):
             timings["retrieve_ms"] = 0.0
             yield finish(self._refusal(question, question, [], INJECTION_REFUSAL))
             return
 
-        standalone = self._standalone(question, history or [])
+        standalone = self._standalone(self.vocabulary.resolve(question), history or [])
         answers: list[Answer] = []
         for n, part in enumerate(split_question(standalone)):
             if n:
@@ -491,10 +506,8 @@ class AnswerChain:
             return answer
         best = focused[0]
         answer.citations = [self._citation(1, best.unit, "", best.view)]
-        answer.answer = (
-            f"{prefix}The document does not state this directly. "
-            f"The closest passage is [1]: “{best.view}”"
-        )
+        # Say what the passage is, never that the document lacks what it may well state.
+        answer.answer = f"{prefix}The closest passage in the document: “{best.view}” [1]"
         return answer
 
     @staticmethod

@@ -1,0 +1,124 @@
+"""The documents' own vocabulary: a question's misspelled or shortened names and its finance
+shorthand resolved to the words the index uses, before retrieval and the coverage check.
+
+Analysts type "trainum", "Bedrok", "trn2" and "capex"; the document writes "Trainium",
+"Bedrock", "Trainium 2" and "capital expenditure". Only words that are neither in the
+documents nor ordinary English (a whole word of the embedding model's WordPiece vocabulary) are
+resolved, so "weather" is never turned into "whether" and an off-topic question stays off-topic.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+from .documents import Unit
+from .models import embedding_model_dir
+
+# Common finance and analyst shorthand (not this report's): what the abbreviation stands for.
+FINANCE_SHORTHAND = {
+    "qoq": "quarter over quarter", "q/q": "quarter over quarter", "yoy": "year over year",
+    "y/y": "year over year", "opex": "operating expenses", "capex": "capital expenditure capex",
+    "fcf": "free cash flow", "gm": "gross margin", "bps": "basis points", "tam": "total addressable market",
+    "rev": "revenue", "revs": "revenue", "y/e": "year-end", "ye": "year-end", "eoy": "end of year",
+    "ltm": "last twelve months past 12 months", "ttm": "trailing twelve months past 12 months",
+    "mgmt": "management", "pt": "price target", "eps": "earnings per share", "yr": "year",
+    "yrs": "years", "mo": "month", "mos": "months", "qtr": "quarter", "hc": "headcount",
+    "perf": "performance", "vs": "versus", "w/": "with", "w/o": "without", "approx": "approximately",
+    "cust": "customers", "custs": "customers", "infra": "infrastructure", "dev": "developer",
+    "devs": "developers", "util": "utilization", "mkt": "market", "mktg": "marketing",
+}
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z/]*[A-Za-z0-9]|[A-Za-z]")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+# "Amazon Marketing Cloud (AMC)": an abbreviation the document defines for a longer name.
+_ALIAS = re.compile(r"\b([A-Z][\w&-]*(?:\s+[A-Z][\w&-]*){0,4})\s+\(([A-Z][A-Z0-9&]{1,9})\)")
+_VOWELS = set("aeiou")
+
+
+@dataclass
+class Vocabulary:
+    """Words and names of the indexed documents, and aliases they define ("Demand-Side Platform
+    (DSP)")."""
+
+    words: Counter = field(default_factory=Counter)
+    names: dict[str, str] = field(default_factory=dict)  # lower-case -> as the documents write it
+    numbered: set[str] = field(default_factory=set)  # names that come in generations ("Trainium 2")
+    aliases: dict[str, str] = field(default_factory=dict)  # lower-case alias -> its long form
+
+    @classmethod
+    def of(cls, units: list[Unit]) -> Vocabulary:
+        vocabulary, spellings = cls(), Counter()
+        for unit in units:
+            text = f"{unit.section}\n{unit.text}"
+            spellings.update(_WORD.findall(text))
+            vocabulary.numbered.update(n.lower() for n in re.findall(r"\b([A-Z][A-Za-z]+) \d\b", text))
+            for long_form, short in _ALIAS.findall(text):
+                vocabulary.aliases.setdefault(short.lower(), long_form)
+        for spelling, count in spellings.items():
+            vocabulary.words[spelling.lower()] += count
+        # A name is a word the documents only ever write capitalised ("Trainium", "AgentCore").
+        lower_case = {w for w in spellings if w.islower()}
+        for spelling in spellings:
+            if not spelling.islower() and spelling.lower() not in lower_case:
+                vocabulary.names.setdefault(spelling.lower(), spelling)
+        return vocabulary
+
+    def resolve(self, question: str) -> str:
+        """The question with unknown words replaced by the documents' own (shorthand expanded,
+        misspelled or abbreviated names corrected); known words are left as typed."""
+        return _TOKEN.sub(lambda m: self._resolved_word(m.group()), question)
+
+    def _resolved_word(self, word: str) -> str:
+        lower = word.lower()
+        if lower in self.aliases and word.isupper():
+            return f"{word} ({self.aliases[lower]})"
+        if lower in self.words:
+            return word
+        if lower in FINANCE_SHORTHAND:
+            return FINANCE_SHORTHAND[lower]
+        if len(lower) < 3 or "/" in lower or lower in english_words():
+            return word
+        return self._abbreviated(lower) or self._misspelled(lower) or word
+
+    def _misspelled(self, word: str) -> str | None:
+        """The documents' word closest in spelling ("Bedrok" -> "Bedrock"), if close enough."""
+        if len(word) < 4:
+            return None
+        match = process.extractOne(word, [w for w in self.words if len(w) >= 4], scorer=fuzz.ratio, score_cutoff=80)
+        return self.names.get(match[0], match[0]) if match else None
+
+    def _abbreviated(self, word: str) -> str | None:
+        """A name shortened to its consonants, perhaps with a generation number ("amzn" ->
+        "Amazon", "trn2" -> "Trainium 2"): the letters, in order, of exactly one of the
+        documents' names."""
+        match = re.fullmatch(r"([a-z]{3,})(\d*)", word)
+        if not match or _VOWELS & set(match.group(1)[1:]):
+            return None
+        letters, number = match.groups()
+        found = [
+            name for lower, name in self.names.items()
+            if lower[0] == letters[0] and len(lower) > len(letters) and _is_subsequence(letters, lower)
+            and (not number or lower in self.numbered)
+        ]
+        if len(found) != 1:
+            return None
+        return f"{found[0]} {number}".strip()
+
+
+def _is_subsequence(letters: str, word: str) -> bool:
+    rest = iter(word)
+    return all(letter in rest for letter in letters)
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Whole words of the embedding model's WordPiece vocabulary: ordinary English, which a
+    question may use without the documents using it."""
+    path = embedding_model_dir() / "vocab.txt"
+    return frozenset(
+        w for w in path.read_text(encoding="utf-8").split("\n") if w.isalpha() and w.islower() and len(w) > 1
+    )

@@ -1,0 +1,52 @@
+"""Resolving a question's shorthand, misspellings and abbreviations against the documents' own
+vocabulary (the real document, the real embedding model's word list)."""
+
+import pytest
+
+from amzn_qa.documents import chunk_markdown, read_document
+from amzn_qa.vocabulary import Vocabulary
+
+from .conftest import DOCUMENT
+
+
+@pytest.fixture(scope="module")
+def vocabulary() -> Vocabulary:
+    return Vocabulary.of(chunk_markdown(read_document(DOCUMENT), DOCUMENT.name))
+
+
+@pytest.mark.parametrize(
+    "typed, resolved",
+    [
+        ("what does a Bedrok call cost", "what does a Bedrock call cost"),  # misspelled name
+        ("gravaton share of ec2", "Graviton share of ec2"),
+        ("Trainum 3 launch date", "Trainium 3 launch date"),
+        ("trn2 power draw", "Trainium 2 power draw"),  # consonants + generation
+        ("grvtn 4 perf", "Graviton 4 performance"),  # and analyst shorthand
+        ("fcf outlook", "free cash flow outlook"),
+    ],
+)
+def test_shorthand_and_misspellings_resolve_to_the_documents_words(vocabulary, typed, resolved):
+    assert vocabulary.resolve(typed) == resolved
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what's the weather in seattle",  # ordinary English is never "corrected" into the document
+        "How many robots has Amazon deployed?",  # known words stay as typed
+        "Which carriers act as partners?",
+    ],
+)
+def test_known_and_ordinary_words_are_left_alone(vocabulary, question):
+    assert vocabulary.resolve(question) == question
+
+
+def test_an_abbreviation_the_document_defines_is_spelled_out(vocabulary):
+    assert "CloudFront" in vocabulary.resolve("CDN footprint")
+
+
+def test_an_ambiguous_abbreviation_is_left_as_typed():
+    from amzn_qa.documents import Unit
+
+    units = [Unit("1", "d.md", "Chips", "paragraph", "Trainium 2 and Tranium 2 both ship.", 1, 1)]
+    assert Vocabulary.of(units).resolve("trn2") == "trn2"
