@@ -4,12 +4,17 @@ HTTP mode (Events API at /slack/events, requests verified with SLACK_SIGNING_SEC
 or inside `amzn-qa serve`; Socket Mode (SLACK_APP_TOKEN) needs no public URL. Slack wants an
 acknowledgement within 3 seconds, so listeners ack at once and answer in Bolt lazy listeners:
 post "thinking…" in the thread, then update it with the answer.
+
+Hardening: document text is escaped for mrkdwn (a heading cannot broadcast or disguise a link), a
+malformed timestamp fails verification, a replayed signed request is acknowledged but not answered
+again, and Slack being unreachable at start-up delays the bot without stopping the server.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import re
 import threading
@@ -19,7 +24,12 @@ from collections import OrderedDict, deque
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from slack_bolt import App
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.authorize import Authorize
+from slack_bolt.middleware.request_verification import RequestVerification
+from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackClientError
 
 from .chain import Answer, AnswerChain, QuestionError
 from .config import ConfigError
@@ -27,7 +37,13 @@ from .config import ConfigError
 log = logging.getLogger(__name__)
 SLACK_TEXT_LIMIT = 3000  # a section block's text; longer answers continue in more replies
 THINKING = ":hourglass_flowing_sand: thinking…"
+SLOW_DOWN = "You are asking faster than I can answer; please wait a minute."
 _MENTION = re.compile(r"<@[A-Z0-9]+>\s*")
+# Slack sends seconds since the epoch; anything else would make Bolt's int() raise (a 500).
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+# Slack accepts a timestamp up to 5 minutes either side of now, so a signature can be replayed for
+# up to 10 minutes after it was first seen.
+REPLAY_WINDOW_S = 600.0
 
 
 class RateLimiter:
@@ -50,29 +66,86 @@ class RateLimiter:
             return True
 
 
-class SeenEvents:
-    """Event ids already taken, so a redelivered event is not answered twice."""
+class SeenKeys:
+    """Keys taken in the last `ttl` seconds, at most `size` of them (the oldest forgotten first),
+    so a redelivered event or a replayed request is not answered twice."""
 
-    def __init__(self, size: int = 1000) -> None:
-        self._ids: OrderedDict[str, None] = OrderedDict()
-        self._size = size
+    def __init__(self, size: int = 1000, ttl: float = math.inf) -> None:
+        self._taken: OrderedDict[str, float] = OrderedDict()
+        self._size, self._ttl = size, ttl
         self._lock = threading.Lock()
 
-    def first_time(self, event_id: str | None) -> bool:
-        if not event_id:
+    def first_time(self, key: str | None) -> bool:
+        if not key:
             return True
+        now = time.monotonic()
         with self._lock:
-            if event_id in self._ids:
+            while self._taken and now - next(iter(self._taken.values())) > self._ttl:
+                self._taken.popitem(last=False)
+            if key in self._taken:
                 return False
-            self._ids[event_id] = None
-            if len(self._ids) > self._size:
-                self._ids.popitem(last=False)
+            self._taken[key] = now
+            if len(self._taken) > self._size:
+                self._taken.popitem(last=False)
             return True
+
+
+class VerifiedOnce(RequestVerification):
+    """Bolt's signature check, made strict: a malformed timestamp fails it like a bad signature, and
+    a validly signed request seen before in the replay window is acknowledged, not answered again."""
+
+    def __init__(self, signing_secret: str, base_logger: logging.Logger | None = None) -> None:
+        super().__init__(signing_secret, base_logger=base_logger)
+        self._signatures = SeenKeys(size=10_000, ttl=REPLAY_WINDOW_S)
+
+    def process(self, *, req, resp, next):
+        if self._can_skip(req.mode, req.body):
+            return next()
+        if not _TIMESTAMP.fullmatch(req.headers.get("x-slack-request-timestamp", [""])[0]):
+            return self._build_error_response()
+        signature = req.headers.get("x-slack-signature", [""])[0]
+
+        def unless_replayed() -> BoltResponse:  # runs only once the signature is found valid
+            return next() if self._signatures.first_time(signature) else _ack_only()
+
+        return super().process(req=req, resp=resp, next=unless_replayed)
+
+
+class BotIdentity(Authorize):
+    """The bot's own identity from auth.test, which Bolt needs for every request (mentions and
+    threads need the bot's user id). Asked for at start-up and, until Slack has answered, again
+    on each Slack request: an unreachable Slack must not stop the web chat and API from starting."""
+
+    def __init__(self, token: str, api_url: str) -> None:
+        # auth.test takes a fraction of a second; a Slack that does not answer must not hold up
+        # start-up, nor a request past Slack's 3-second acknowledgement deadline for long.
+        self._client = WebClient(token=token, base_url=api_url, timeout=3)
+        self._result: AuthorizeResult | None = None
+        self._lock = threading.Lock()
+        self()
+
+    def __call__(self, **request_ids) -> AuthorizeResult | None:
+        # Bolt passes the request's team and user ids; one bot token serves one workspace.
+        with self._lock:
+            if self._result is None:
+                try:
+                    self._result = AuthorizeResult.from_auth_test_response(
+                        bot_token=self._client.token, auth_test_response=self._client.auth_test())
+                except (SlackClientError, OSError) as err:
+                    log.warning("Slack's Web API did not confirm the bot token (%s); Slack requests are "
+                                "declined until it does, the web chat and API work meanwhile", err)
+            return self._result
+
+
+def mrkdwn_escaped(text: str) -> str:
+    """Text shown as written in Slack: there `<!here>` broadcasts and `<url|label>` is a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def to_mrkdwn(answer: Answer) -> str:
-    """The answer in Slack mrkdwn, with a compact list of its citations."""
-    text = answer.answer.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """The answer in Slack mrkdwn, with a compact list of its citations; every piece that comes
+    from a document (answer, heading, file name, quote) is escaped."""
+    text = mrkdwn_escaped(answer.answer)
     if answer.refused and answer.grounded:
         text = f":no_entry_sign: _Not covered by the document._ {text}"
     elif not answer.grounded:
@@ -80,8 +153,8 @@ def to_mrkdwn(answer: Answer) -> str:
     lines = [text]
     for c in answer.citations:
         quote = c.quote if len(c.quote) <= 160 else c.quote[:159] + "…"
-        quote = quote.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        lines.append(f"• *[{c.n}]* {c.section} (lines {c.start_line}–{c.end_line}): “{quote}”")
+        where = f"{mrkdwn_escaped(c.section)} ({mrkdwn_escaped(c.source)}, lines {c.start_line}–{c.end_line})"
+        lines.append(f"• *[{c.n}]* {where}: “{mrkdwn_escaped(quote)}”")
     return "\n".join(lines)
 
 
@@ -111,14 +184,24 @@ def thread_history(client: WebClient, channel: str, thread_ts: str, bot_user: st
     return history[-8:]
 
 
-def create_slack_app(chain: AnswerChain, client: WebClient | None = None, rate_limit: int = 10) -> App:
+def _bolt_app() -> App:
+    """A Bolt app for the token and signing secret in the environment, not yet listening."""
     token = os.environ.get("SLACK_BOT_TOKEN")
     secret = os.environ.get("SLACK_SIGNING_SECRET")
     if not token or not secret:
         raise ConfigError("set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see README, Slack set-up)")
-    client = client or WebClient(token=token, base_url=os.environ.get("SLACK_API_URL", "https://slack.com/api/"))
-    app = App(token=token, signing_secret=secret, client=client, logger=log)
-    limiter, seen = RateLimiter(rate_limit), SeenEvents()
+    api_url = os.environ.get("SLACK_API_URL", "https://slack.com/api/")
+    # Given the token itself, Bolt calls auth.test in App() and raises when Slack is unreachable;
+    # BotIdentity asks later instead, and gives each request's client the token.
+    return App(signing_secret=secret, client=WebClient(base_url=api_url), logger=log,
+               authorize=BotIdentity(token, api_url),
+               request_verification_enabled=False, before_authorize=VerifiedOnce(secret, base_logger=log),
+               user_facing_authorize_error_message="amzn-qa cannot reach Slack right now; please try again later.")
+
+
+def create_slack_app(chain: AnswerChain, rate_limit: int = 10) -> App:
+    app = _bolt_app()
+    limiter, seen = RateLimiter(rate_limit), SeenKeys()
 
     @app.middleware
     def skip_retries_and_bots(request, body, next):
@@ -126,9 +209,9 @@ def create_slack_app(chain: AnswerChain, client: WebClient | None = None, rate_l
         # already being answered. Messages from bots (this one included) are never questions.
         event = body.get("event", {})
         if request.headers.get("x-slack-retry-num") or not seen.first_time(body.get("event_id")):
-            return _ack_only(request)
+            return _ack_only()
         if event.get("bot_id") or event.get("subtype") in {"bot_message", "message_changed", "message_deleted"}:
-            return _ack_only(request)
+            return _ack_only()
         return next()
 
     def answer_in_thread(event: dict, client: WebClient, context) -> None:
@@ -136,8 +219,7 @@ def create_slack_app(chain: AnswerChain, client: WebClient | None = None, rate_l
         thread_ts = event.get("thread_ts") or event["ts"]
         question = _MENTION.sub("", event.get("text", "")).strip()
         if not limiter.allow(user):
-            client.chat_postMessage(channel=channel, thread_ts=thread_ts,
-                                    text="You are asking faster than I can answer; please wait a minute.")
+            client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=SLOW_DOWN)
             return
         thinking = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=THINKING)
         try:
@@ -167,6 +249,9 @@ def create_slack_app(chain: AnswerChain, client: WebClient | None = None, rate_l
 
     def on_command(body, client):
         question = body.get("text", "")
+        if not limiter.allow(body["user_id"]):
+            client.chat_postEphemeral(channel=body["channel_id"], user=body["user_id"], text=SLOW_DOWN)
+            return
         try:
             text = to_mrkdwn(chain.ask(question))
         except QuestionError as err:
@@ -188,9 +273,7 @@ def _bot_in_thread(client: WebClient, event: dict, bot_user: str) -> bool:
     return any(m.get("user") == bot_user for m in replies.get("messages", []))
 
 
-def _ack_only(request):
-    from slack_bolt.response import BoltResponse
-
+def _ack_only() -> BoltResponse:
     return BoltResponse(status=200, body="")
 
 
