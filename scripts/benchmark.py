@@ -1,5 +1,6 @@
 """Benchmark: ingest time, retrieval p50/p95, time-to-first-token and answer time p50/p95, peak
-memory, with the default settings on this machine. Prints numbers; asserts nothing.
+memory, with the default settings on this machine. Prints numbers; asserts nothing. Questions
+come from the dev split (the test split is kept for reporting answer quality: evals/README.md).
 
     .venv/bin/python scripts/benchmark.py [--questions N]
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from amzn_qa.chain import Answer, AnswerChain
 from amzn_qa.config import Settings
-from amzn_qa.evaluation import DEFAULT_QA, load_cases, percentile, sample
+from amzn_qa.evaluation import load_split, percentile, sample
 from amzn_qa.index import ingest
 from amzn_qa.retrieval import HybridRetriever
 
@@ -26,7 +27,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--questions", type=int, default=24)
     args = parser.parse_args()
-    questions = [c.question for c in sample([c for c in load_cases(DEFAULT_QA) if not c.history], args.questions)]
+    questions = [c.question for c in sample([c for c in load_split("dev") if not c.history], args.questions)]
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(index_dir=Path(tmp) / "index")

@@ -1,4 +1,5 @@
-"""Load test: 16 concurrent clients ask varied questions through POST /api/ask on loopback.
+"""Load test: 16 concurrent clients ask varied questions (the dev split's single questions)
+through POST /api/ask on loopback.
 
     .venv/bin/python scripts/loadtest.py [--clients 16] [--requests 64] [--max-seconds 900]
                                          [--disconnect 0.5]
@@ -29,7 +30,7 @@ from urllib.parse import urlparse
 
 import httpx
 
-from amzn_qa.evaluation import DEFAULT_QA, load_cases, percentile
+from amzn_qa.evaluation import load_split, percentile
 
 MEMORY_BOUND_MB = 3072
 
@@ -89,7 +90,7 @@ def main() -> None:
         raise SystemExit("load tests target loopback only")
 
     proc, url = (None, args.url) if args.url else start_server()
-    questions = [c.question for c in load_cases(DEFAULT_QA) if not c.history]
+    questions = [c.question for c in load_split("dev") if not c.history]
     httpx.post(f"{url}/api/ask", json={"question": questions[0]}, timeout=300)  # load the model
     deadline = time.time() + args.max_seconds
     latencies, errors, dropped = [], [], []

@@ -45,14 +45,30 @@ def test_stream_yields_tokens_then_the_final_answer(chain):
     assert events[-1].timings["ttft_ms"] <= events[-1].timings["total_ms"]
 
 
-def test_follow_up_uses_the_history(chain):
-    history = [
-        {"role": "user", "content": "Which coding assistant did AWS launch, Curo?"},
-        {"role": "assistant", "content": "Curo, with 100K+ developers in its first days [1]."},
-    ]
+CURO_LAUNCH = [
+    {"role": "user", "content": "Which coding assistant did AWS launch, Curo?"},
+    {"role": "assistant", "content": "Curo, with 100K+ developers in its first days [1]."},
+]
+CURO_ADOPTION = [
+    {"role": "user", "content": "How many developers adopted Curo in its first days?"},
+    {"role": "assistant", "content": "100K+ developers [1]."},
+]
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        CURO_LAUNCH,
+        pytest.param(CURO_ADOPTION, marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+            "known bug in the answer path: after an adoption question the follow-up is answered with "
+            "a quote of the adoption row, not the competitors; remove this mark when it is fixed"))),
+    ],
+    ids=["after-launch-question", "after-adoption-question"],
+)
+def test_follow_up_is_answered_from_the_history(chain, history):
     answer = chain.ask("What does it compete with?", history)
     assert "Curo" in answer.standalone_question
-    assert any("Curo" in c.section for c in answer.citations)
+    assert "GitHub Copilot" in answer.answer and not answer.refused, answer.answer
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t", "x" * 501])
@@ -87,8 +103,9 @@ def test_model_that_fails_to_load_gives_the_evidence(shared_settings, retriever,
     broken.write_bytes(b"GGUF but not really a model")
     chain = AnswerChain(shared_settings.model_copy(update={"llm": f"gguf:{broken}"}), retriever)
     answer = chain.ask("How many robots has Amazon deployed?")
-    assert answer.refused and answer.answer.startswith("The model is unavailable")
-    assert "failed to load" in answer.notice or answer.notice
+    assert answer.refused and answer.mode == "error"
+    assert answer.notice == "The model is unavailable, so here is the evidence instead."
+    assert answer.answer.startswith(answer.notice)
     assert answer.citations
 
 

@@ -2,7 +2,9 @@
 
 Same documents, same embedder, same LLM; what it lacks is this project's design: a 1000/200
 character splitter instead of structure-aware units, top-4 dense retrieval instead of hybrid
-fusion, a generic prompt, and no citation or grounding step.
+fusion, a generic prompt, and no citation or grounding step. A follow-up is handled the plain
+way: the earlier turns go to the model as chat messages, and the previous question is added to
+the retrieval query.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import chromadb
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 from langchain_core.output_parsers import StrOutputParser
-from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from .config import Settings
@@ -21,9 +23,10 @@ from .documents import chunk_markdown, corpus_files, read_document
 from .index import embeddings
 from .llm import chat_model, model_label
 
-PROMPT = ChatPromptTemplate.from_template(
-    "Answer the question based only on the following context:\n{context}\n\nQuestion: {question}"
-)
+PROMPT = ChatPromptTemplate.from_messages([
+    MessagesPlaceholder("history"),
+    ("human", "Answer the question based only on the following context:\n{context}\n\nQuestion: {question}"),
+])
 
 
 class BaselineRAG:
@@ -48,16 +51,22 @@ class BaselineRAG:
         self.store = Chroma.from_texts(
             texts, embeddings(), metadatas=metadatas, client=client, collection_name="baseline"
         )
-        self.chain = PROMPT | chat_model(settings) | StrOutputParser()
+
+    def retrieve(self, question: str, history: list[dict]):
+        """Top-4 chunks by similarity to the question, with the previous question in front."""
+        previous = [t["content"] for t in history if t.get("role") == "user"]
+        return self.store.similarity_search(f"{previous[-1]} {question}" if previous else question, k=4)
 
     def ask(self, question: str, history: list[dict]) -> tuple[dict, list[str], list[str]]:
         """The --json shape, the ranked sections and the texts of what it 'cites' (its context)."""
         started = time.perf_counter()
-        docs = self.store.similarity_search(question, k=4)
+        docs = self.retrieve(question, history)
         retrieved = time.perf_counter()
-        answer = self.chain.invoke(
-            {"context": "\n\n".join(d.page_content for d in docs), "question": question}
-        ).strip()
+        chain = PROMPT | chat_model(self.settings) | StrOutputParser()
+        answer = chain.invoke({
+            "context": "\n\n".join(d.page_content for d in docs), "question": question,
+            "history": [{"role": t["role"], "content": t["content"]} for t in history],
+        }).strip()
         total = (time.perf_counter() - started) * 1000
         result = {
             "question": question, "answer": answer, "refused": False, "grounded": True,
@@ -65,6 +74,6 @@ class BaselineRAG:
                 {"n": n, "chunk_id": "", "quote": "", **d.metadata} for n, d in enumerate(docs, 1)
             ],
             "timings": {"retrieve_ms": round((retrieved - started) * 1000, 1), "total_ms": round(total, 1)},
-            "model": self.model,
+            "model": self.model, "mode": "answer",
         }
         return result, [d.metadata["section"] for d in docs], [d.page_content for d in docs]

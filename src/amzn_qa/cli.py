@@ -152,14 +152,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_slack)
 
     p = sub.add_parser("eval", help="score the pipeline on known Q&A pairs")
-    p.add_argument("--qa", help="Q&A JSONL file (default evals/qa.jsonl)")
+    p.add_argument("--split", choices=["dev", "test", "all"], default="test",
+                   help="which Q&A cases: dev (tune on these), test (report these; default) or all")
+    p.add_argument("--qa", help="a Q&A JSONL file instead of a split")
     p.add_argument("--out", help="report folder (default evals/reports/latest)")
     p.add_argument("--llm")
     p.add_argument("--k", type=int)
     p.add_argument("--limit", type=int, help="only the first N cases")
-    p.add_argument("--sample", type=int, help="a fixed, evenly spread sample of N cases")
+    p.add_argument("--sample", type=int, help="a fixed sample of N cases spread over every kind")
     p.add_argument("--retrieval-only", action="store_true", help="score retrieval only, no LLM")
-    p.add_argument("--baseline", action="store_true", help="run the plain LangChain baseline")
+    p.add_argument("--baseline", action="store_true",
+                   help="also run the plain LangChain baseline on the same cases; one report, side by side")
     p.add_argument("--thresholds", help="gate file (default evals/thresholds.json)")
     p.add_argument("--no-gate", action="store_true", help="report only, never fail")
     p.add_argument("--compare", nargs=2, metavar=("REPORT_A", "REPORT_B"))

@@ -1,15 +1,18 @@
 """Evaluation harness: run the real pipeline over known Q&A pairs, score it, gate on thresholds.
 
-Metrics are defined in evals/README.md. The harness judges what a user sees: it recomputes
-groundedness from the shown answer and the text of the units it cites, never trusting the
-chain's own `grounded` flag, and it scores refusals separately from answer accuracy.
+Metrics are defined in evals/README.md. The harness judges what a user sees: it checks
+groundedness with its own test of the shown answer against the text of the units it cites (not
+the chain's grounding check, and never the chain's `grounded` flag), and it scores refusals
+separately from answer accuracy. Cases come in two splits: dev (tune on it) and test (report it).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,12 +20,19 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .config import PROJECT_ROOT, Settings
-from .grounding import figures, grounding_problems, is_refusal
+from .grounding import figures, is_refusal
 
 EVALS_DIR = PROJECT_ROOT / "evals"
-DEFAULT_QA = EVALS_DIR / "qa.jsonl"
+DEV_QA = EVALS_DIR / "dev.jsonl"
+TEST_QA = EVALS_DIR / "test.jsonl"
+SPLITS = {"dev": (DEV_QA,), "test": (TEST_QA,), "all": (DEV_QA, TEST_QA)}
 DEFAULT_THRESHOLDS = EVALS_DIR / "thresholds.json"
 RETRIEVAL_METRICS = ("hit@1", "hit@3", "hit@5", "mrr")
+LATENCY_METRICS = ("ttft_ms_p50", "ttft_ms_p95", "total_ms_p50", "total_ms_p95")
+METRICS = ("cases", *RETRIEVAL_METRICS, "answer_accuracy", "citation_accuracy", "groundedness",
+           "refusal_precision", "refusal_recall", "refusal_recall_near_miss", "wrong_refusal_rate",
+           "innocent_refused", *LATENCY_METRICS)
+KINDS = ("lookup", "list", "explain", "compare", "multi-turn", "unanswerable")
 REQUIRED_KEYS = {"id", "question", "answerable", "facts", "sections", "reference"}
 
 
@@ -40,6 +50,9 @@ class Case:
     reference: str
     kind: str = "lookup"
     history: list[dict] | None = None
+    style: str = "plain"
+    origin: str = ""
+    lines: list[int] | None = None
 
 
 def load_cases(path: Path) -> list[Case]:
@@ -64,36 +77,120 @@ def load_cases(path: Path) -> list[Case]:
     return cases
 
 
+def load_split(split: str) -> list[Case]:
+    """The cases of a split: `dev` (tune on it), `test` (report it) or `all` (both)."""
+    if split not in SPLITS:
+        raise EvalError(f"unknown split {split!r}: use {', '.join(SPLITS)}")
+    return [case for path in SPLITS[split] for case in load_cases(path)]
+
+
 def sample(cases: list[Case], n: int) -> list[Case]:
-    """A fixed, evenly spread sample: the same cases every run, every kind represented."""
+    """A fixed sample: every kind gets its share of n (at least one case), taken evenly spread
+    through that kind's cases, so the same cases come back every run."""
     if n >= len(cases):
         return cases
-    return [cases[i * len(cases) // n] for i in range(n)]
+    by_kind: dict[str, list[Case]] = {}
+    for case in cases:
+        by_kind.setdefault(case.kind, []).append(case)
+    if n < len(by_kind):
+        raise EvalError(f"a sample of {n} cannot hold one case of each of the {len(by_kind)} kinds")
+    quotas = _quotas({kind: len(group) for kind, group in by_kind.items()}, n)
+    chosen = {id(group[i * len(group) // quotas[kind]]) for kind, group in by_kind.items() for i in range(quotas[kind])}
+    return [case for case in cases if id(case) in chosen]
+
+
+def _quotas(sizes: dict[str, int], n: int) -> dict[str, int]:
+    """n split over the groups in proportion to their sizes, at least one each."""
+    total = sum(sizes.values())
+    quotas = {kind: max(1, round(n * size / total)) for kind, size in sizes.items()}
+    largest_first = sorted(sizes, key=sizes.get, reverse=True)
+    step = 0
+    while (surplus := sum(quotas.values()) - n) != 0:
+        kind = largest_first[step % len(largest_first)]
+        change = -1 if surplus > 0 else 1
+        if 1 <= quotas[kind] + change <= sizes[kind]:
+            quotas[kind] += change
+        step += 1
+    return quotas
 
 
 # --- matching -------------------------------------------------------------------------------
 
-def _norm(text: str) -> str:
-    return " ".join(text.lower().replace("–", "-").replace("—", "-").replace("’", "'").split())
+# [1], [2, 3]: citation markers are not part of what an answer says.
+_MARKER = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
+
+
+def _plain(text: str) -> str:
+    """Lower case, one kind of dash and apostrophe, single spaces, no citation markers."""
+    text = _MARKER.sub(" ", text).lower().replace("–", "-").replace("—", "-").replace("’", "'")
+    return " ".join(text.split())
+
+
+def _has_phrase(text: str, phrase: str) -> bool:
+    """`phrase` occurs as whole words and numbers: "8" is not in "18" or "8.5", "low" not in "below"."""
+    return bool(re.search(rf"(?<!\w)(?<!\d[.,]){re.escape(phrase)}(?!\w)(?![.,]\d)", text))
 
 
 def fact_present(fact: str, answer: str) -> bool:
-    """A required fact is in the answer: as text, or figure by figure by value.
+    """A required fact is in the answer: as whole words, or figure by figure by value.
 
-    Each figure of the fact must appear in the answer at its full value: `$50-70K` matches
-    `$50K–$70K` and `$50,000 to $70,000`, `1M+` matches `1 million`, `3.8GW` matches `3.8 GW`.
+    Each figure of the fact must appear in the answer at its full value, and the fact's other
+    words as whole words: `$50-70K` matches `$50K–$70K` and `$50,000 to $70,000`, `1M+` matches
+    `1 million`, `3.8GW` matches `3.8 GW`.
     """
-    if _norm(fact) in _norm(answer):
+    text, wanted = _plain(answer), _plain(fact)
+    if _has_phrase(text, wanted):
         return True
-    fact_figures = figures(fact)
+    fact_figures = figures(wanted)
     if not fact_figures:
         return False
-    answer_values = {v for f in figures(answer) for v in f.values}
-    return all(max(f.values) in answer_values for f in fact_figures)
+    rest = wanted
+    for figure in fact_figures:
+        rest = rest.replace(figure.surface, " ", 1)
+    answer_values = {v for f in figures(text) for v in f.values}
+    words_present = set(re.findall(r"[a-z]+", rest)) <= set(re.findall(r"[a-z]+", text))
+    return words_present and all(max(f.values) in answer_values for f in fact_figures)
 
 
 def facts_present(facts: list[list[str]], answer: str) -> bool:
     return all(any(fact_present(alt, answer) for alt in group) for group in facts)
+
+
+# --- groundedness, checked independently of grounding.grounding_problems ---------------------
+
+_CAPITALISED = re.compile(r"(?<![A-Za-z0-9&])[A-Z][A-Za-z0-9&]*")
+_TOKEN = re.compile(r"[A-Za-z0-9&]+")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\n])[\s\"'“‘(*•-]*$")
+# Function words and the usual openers of an answer ("Based on the context, ..."): capitalised
+# only because they open a sentence, even when the cited text never uses them.
+_FUNCTION_WORDS = frozenset(
+    "a an the this that these those it its their there they we i he she in on at of for to and or "
+    "but if as by from with about around roughly approximately some each all both one no not yes "
+    "what which who when where why how per based according however also currently overall here "
+    "note answer sure so thus".split()
+)
+
+
+def unsupported_claims(answer: str, cited_text: str) -> list[str]:
+    """Numbers and names of the answer that its cited text does not contain.
+
+    Numbers compare by value (`$50K–$70K` is backed by `$50-70K`). A name is a capitalised word,
+    matched as written (a plural "SKUs" by "SKU"); a word that opens a sentence is an ordinary
+    word, not a name, when the cited text uses it in lower case or it is a function word ("The").
+    """
+    body = _MARKER.sub(" ", answer)
+    cited_values = {v for f in figures(cited_text) for v in f.values}
+    missing = [f.surface for f in figures(body) if max(f.values) not in cited_values]
+    cited_tokens = set(_TOKEN.findall(cited_text))
+    for match in _CAPITALISED.finditer(body):
+        word = match.group()
+        if _SENTENCE_START.search(body[: match.start()]) and (
+            word.lower() in cited_tokens or word.lower() in _FUNCTION_WORDS
+        ):
+            continue
+        if word not in cited_tokens and not (word.endswith("s") and word[:-1] in cited_tokens):
+            missing.append(word)
+    return list(dict.fromkeys(missing))
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -122,7 +219,7 @@ def score_case(case: Case, result: dict, ranked_sections: list[str], cited_texts
     """Per-case scores from what the user saw (the --json shape) and the retrieval ranking."""
     rank = section_ranks(ranked_sections, case.sections) if case.sections else None
     row = {
-        "id": case.id, "kind": case.kind, "question": case.question,
+        "id": case.id, "kind": case.kind, "style": case.style, "question": case.question,
         "answerable": case.answerable, "rank": rank,
         "expected_sections": case.sections, "facts": case.facts, "reference": case.reference,
     }
@@ -130,10 +227,11 @@ def score_case(case: Case, result: dict, ranked_sections: list[str], cited_texts
         return row
     answer, refused = result["answer"], result["refused"] or is_refusal(result["answer"])
     cited_sections = [c["section"] for c in result["citations"]]
-    missing = grounding_problems(answer, "\n".join(cited_texts)) if not refused else []
+    missing = unsupported_claims(answer, "\n".join(cited_texts)) if not refused else []
     row.update({
         "answer": answer,
         "refused": refused,
+        "mode": result.get("mode") or ("refusal" if refused else "answer"),
         "correct": case.answerable and not refused and facts_present(case.facts, answer),
         "cited_expected": bool(set(cited_sections) & set(case.sections)),
         "grounded": not missing,
@@ -148,77 +246,134 @@ def _ratio(hits: int, total: int) -> float | None:
     return round(hits / total, 4) if total else None
 
 
-def aggregate(rows: list[dict]) -> dict:
-    answerable = [r for r in rows if r["answerable"]]
-    ranked = [r for r in answerable if r["expected_sections"]]
-    metrics: dict[str, float | int | None] = {"cases": len(rows)}
-    for k in (1, 3, 5):
-        metrics[f"hit@{k}"] = _ratio(sum(1 for r in ranked if r["rank"] and r["rank"] <= k), len(ranked))
+def _retrieval_metrics(rows: list[dict]) -> dict:
+    ranked = [r for r in rows if r["answerable"] and r["expected_sections"]]
+    metrics = {f"hit@{k}": _ratio(sum(1 for r in ranked if r["rank"] and r["rank"] <= k), len(ranked)) for k in (1, 3, 5)}
     metrics["mrr"] = round(sum(1 / r["rank"] for r in ranked if r["rank"]) / len(ranked), 4) if ranked else None
+    return metrics
+
+
+def _refused_share(rows: list[dict]) -> float | None:
+    return _ratio(sum(r["refused"] for r in rows), len(rows))
+
+
+def _percentiles(rows: list[dict], name: str) -> dict[str, float | None]:
+    values = [r["timings"][name] for r in rows if name in r.get("timings", {})]
+    return {f"{name}_p50": percentile(values, 50), f"{name}_p95": percentile(values, 95)}
+
+
+def aggregate(rows: list[dict]) -> dict:
+    metrics: dict[str, float | int | None] = {"cases": len(rows), **_retrieval_metrics(rows)}
     answered_rows = [r for r in rows if "answer" in r]
     if not answered_rows:
         return metrics
     unanswerable = [r for r in answered_rows if not r["answerable"]]
     scored = [r for r in answered_rows if r["answerable"]]
-    shown_as_fact = [r for r in answered_rows if not r["refused"]]
     refused = [r for r in answered_rows if r["refused"]]
     answered = [r for r in scored if not r["refused"]]
+    shown_as_fact = [r for r in answered_rows if not r["refused"]]
     metrics.update({
         "answer_accuracy": _ratio(sum(r["correct"] for r in scored), len(scored)),
         "citation_accuracy": _ratio(sum(r["cited_expected"] for r in answered), len(answered)),
         "groundedness": _ratio(sum(r["grounded"] for r in shown_as_fact), len(shown_as_fact)),
         "refusal_precision": _ratio(sum(not r["answerable"] for r in refused), len(refused)),
-        "refusal_recall": _ratio(sum(r["refused"] for r in unanswerable), len(unanswerable)),
-        "wrong_refusal_rate": _ratio(sum(r["refused"] for r in scored), len(scored)),
+        "refusal_recall": _refused_share(unanswerable),
+        "refusal_recall_near_miss": _refused_share([r for r in unanswerable if r["style"] == "near-miss"]),
+        "wrong_refusal_rate": _refused_share(scored),
+        "innocent_refused": _refused_share([r for r in scored if r["style"] == "innocent-trigger"]),
+        **_percentiles(answered_rows, "ttft_ms"),
+        **_percentiles(answered_rows, "total_ms"),
     })
-    for name in ("ttft_ms", "total_ms"):
-        values = [r["timings"][name] for r in answered_rows if name in r["timings"]]
-        metrics[f"{name}_p50"] = percentile(values, 50)
-        metrics[f"{name}_p95"] = percentile(values, 95)
     return metrics
+
+
+def group_scores(rows: list[dict]) -> dict:
+    """Accuracy, refusals, hit@3 and answer time of one group of cases (a kind, a mode)."""
+    answered = [r for r in rows if "answer" in r]
+    answerable = [r for r in answered if r["answerable"]]
+    return {
+        "cases": len(rows),
+        "answerable": sum(r["answerable"] for r in rows),
+        "hit@3": _retrieval_metrics(rows)["hit@3"],
+        "answer_accuracy": _ratio(sum(r["correct"] for r in answerable), len(answerable)),
+        "refusal_recall": _refused_share([r for r in answered if not r["answerable"]]),
+        "wrong_refusal_rate": _refused_share(answerable),
+        **_percentiles(answered, "total_ms"),
+    }
+
+
+def breakdown(rows: list[dict], key: str, order: tuple[str, ...] = ()) -> dict[str, dict]:
+    """group_scores per value of `key` ("kind" or "mode"), known values in `order` first."""
+    groups: dict[str, list[dict]] = {}
+    for row in rows:
+        if key in row:
+            groups.setdefault(row[key], []).append(row)
+    names = [n for n in order if n in groups] + sorted(n for n in groups if n not in order)
+    return {name: group_scores(groups[name]) for name in names}
+
+
+class _AmznQa:
+    """The project's pipeline, as the evaluation runs it."""
+
+    def __init__(self, settings: Settings, retriever, retrieval_only: bool) -> None:
+        from .chain import AnswerChain
+
+        self.retriever = retriever
+        self.by_id = {u.id: u for u in retriever.units}
+        self.chain = None if retrieval_only else AnswerChain(settings, retriever)
+        self.model = self.chain.model if self.chain else None
+
+    def ask(self, case: Case) -> tuple[dict | None, list[str], list[str]]:
+        """The --json result (None for retrieval-only), the ranked sections, the cited texts."""
+        query, result, cited_texts = retrieval_query(case), None, []
+        if self.chain is not None:
+            answer = self.chain.ask(case.question, case.history or [])
+            result = answer.to_json()
+            query = answer.standalone_question or query
+            if query != case.question:
+                query = f"{query} {case.question}"
+            cited_texts = [self.by_id[c["chunk_id"]].evidence_text for c in result["citations"] if c["chunk_id"] in self.by_id]
+        return result, [h.unit.section for h in self.retriever.retrieve(query, 5)], cited_texts
+
+
+class _Baseline:
+    """The plain LangChain baseline, given the same cases (and their history)."""
+
+    def __init__(self, settings: Settings, retrieval_only: bool) -> None:
+        from .baseline import BaselineRAG
+
+        self.rag, self.retrieval_only = BaselineRAG(settings), retrieval_only
+        self.model = None if retrieval_only else self.rag.model
+
+    def ask(self, case: Case) -> tuple[dict | None, list[str], list[str]]:
+        if self.retrieval_only:
+            return None, [d.metadata["section"] for d in self.rag.retrieve(case.question, case.history or [])], []
+        return self.rag.ask(case.question, case.history or [])
 
 
 def run(
     settings: Settings, cases: list[Case], retrieval_only: bool = False, progress: bool = True,
     pipeline: str = "amzn-qa",
 ) -> dict:
-    from .chain import AnswerChain
     from .retrieval import HybridRetriever
 
-    retriever = HybridRetriever(settings)
-    by_id = {u.id: u for u in retriever.units}
-    baseline = None
     if pipeline == "baseline":
-        from .baseline import BaselineRAG
-
-        baseline = BaselineRAG(settings)
-    chain = AnswerChain(settings, retriever) if not retrieval_only and baseline is None else None
+        system = _Baseline(settings, retrieval_only)
+    else:
+        system = _AmznQa(settings, HybridRetriever(settings), retrieval_only)
     rows = []
     started = time.perf_counter()
     for case in tqdm(cases, desc=f"eval {pipeline}", unit="case", disable=not progress):
-        if baseline is not None:
-            result, ranked, cited_texts = baseline.ask(case.question, case.history or [])
-        else:
-            query = retrieval_query(case)
-            result, cited_texts = None, []
-            if chain is not None:
-                answer = chain.ask(case.question, case.history or [])
-                result = answer.to_json()
-                query = answer.standalone_question or query
-                if query != case.question:
-                    query = f"{query} {case.question}"
-                cited_texts = [
-                    by_id[c["chunk_id"]].evidence_text for c in result["citations"] if c["chunk_id"] in by_id
-                ]
-            ranked = [h.unit.section for h in retriever.retrieve(query, 5)]
-        rows.append(score_case(case, result, ranked, cited_texts))
+        rows.append(score_case(case, *system.ask(case)))
     return {
         "pipeline": pipeline,
         "mode": "retrieval-only" if retrieval_only else "full",
-        "model": None if retrieval_only else (baseline.model if baseline else chain.model),
+        "model": system.model,
         "settings": {"k": settings.k, "llm": settings.llm, "prompt_token_budget": settings.prompt_token_budget},
         "seconds": round(time.perf_counter() - started, 1),
         "metrics": aggregate(rows),
+        "by_kind": breakdown(rows, "kind", KINDS),
+        "by_mode": breakdown(rows, "mode", ("answer", "quote", "evidence", "refusal", "error")),
         "cases": rows,
     }
 
@@ -226,9 +381,17 @@ def run(
 # --- gate, reports, comparison --------------------------------------------------------------
 
 def gate(metrics: dict, thresholds: dict[str, dict[str, float]]) -> list[str]:
-    """Failures: every threshold the metrics do not meet (metrics absent from a run are skipped)."""
+    """Failures: every threshold the metrics do not meet, and every threshold that is malformed
+    (a name that is no metric, a bound other than min/max): a typo must not pass silently.
+    Metrics a run does not compute (answer metrics in a retrieval-only run) are skipped."""
     failures = []
     for name, bound in thresholds.items():
+        if name not in METRICS:
+            failures.append(f"threshold {name!r} names no metric (metrics: {', '.join(METRICS)})")
+            continue
+        if not isinstance(bound, dict) or not bound or set(bound) - {"min", "max"}:
+            failures.append(f"threshold {name!r} must be {{\"min\": x}} and/or {{\"max\": y}}, not {bound!r}")
+            continue
         value = metrics.get(name)
         if value is None:
             continue
@@ -245,31 +408,46 @@ def _fmt(value) -> str:
     return f"{value:.3f}" if isinstance(value, float) and value <= 1 else f"{value}"
 
 
-def write_report(report: dict, out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
-    reports = [report]
-    names = [f"{r['pipeline']} ({r['mode']})" for r in reports]
-    metric_names = [m for m in report["metrics"] if m != "cases"]
-    lines = [
-        f"# Evaluation report: {report['pipeline']}, {report['mode']}",
-        "",
-        f"Model: `{report['model']}` · cases: {report['metrics']['cases']} · wall time: {report['seconds']} s",
-        "",
-        "| metric | " + " | ".join(names) + " |",
-        "|---|" + "---|" * len(reports),
-    ]
-    for m in metric_names:
-        lines.append(f"| {m} | " + " | ".join(_fmt(r["metrics"].get(m)) for r in reports) + " |")
+def _seconds(ms: float | None) -> str:
+    return "—" if ms is None else f"{ms / 1000:.1f}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(r) + " |" for r in rows]
+
+
+def _pipelines(report: dict) -> list[dict]:
+    """The report's runs: amzn-qa, and the baseline beside it when it was run too."""
+    return [report] + ([report["baseline"]] if "baseline" in report else [])
+
+
+def kind_table(report: dict) -> list[str]:
+    """Per kind: accuracy, refusals, hit@3 and latency; with a baseline, its accuracy beside."""
+    runs = _pipelines(report)
+    header = ["kind", "cases"] + [f"accuracy ({r['pipeline']})" for r in runs] + [
+        "refusal recall", "wrong refusals", "hit@3", "p50 s", "p95 s"]
+    rows = []
+    for kind, s in report["by_kind"].items():
+        accuracy = [_fmt(r["by_kind"].get(kind, {}).get("answer_accuracy")) for r in runs]
+        rows.append([kind, str(s["cases"]), *accuracy, _fmt(s["refusal_recall"]), _fmt(s["wrong_refusal_rate"]),
+                     _fmt(s["hit@3"]), _seconds(s["total_ms_p50"]), _seconds(s["total_ms_p95"])])
+    shown = [i for i in range(len(header)) if any(row[i] != "—" for row in rows)]  # a retrieval-only run has no answers
+    return _table([header[i] for i in shown], [[row[i] for i in shown] for row in rows])
+
+
+def mode_table(report: dict) -> list[str]:
+    rows = [[mode, str(s["cases"]), str(s["answerable"]), _fmt(s["answer_accuracy"])] for mode, s in report["by_mode"].items()]
+    return _table(["mode", "cases", "answerable", "accuracy"], rows)
+
+
+def _failure_lines(report: dict) -> list[str]:
     failures = [r for r in report["cases"] if "answer" in r and (
-        (r["answerable"] and not r["correct"]) or (not r["answerable"] and not r["refused"])
-        or not r["grounded"])]
-    missed = [r for r in report["cases"] if r["answerable"] and r["expected_sections"] and (r["rank"] or 99) > 3]
-    lines += ["", f"## Failures ({len(failures)})", ""]
+        (r["answerable"] and not r["correct"]) or (not r["answerable"] and not r["refused"]) or not r["grounded"])]
+    lines = [f"## Failures of {report['pipeline']} ({len(failures)})", ""]
     for r in failures:
         cites = "; ".join(f"[{c['n']}] {c['section']} (lines {c['start_line']}-{c['end_line']})" for c in r["citations"])
         lines += [
-            f"### {r['id']} ({r['kind']})",
+            f"### {r['id']} ({r['kind']}, {r['style']}, mode {r['mode']})",
             f"- question: {r['question']}",
             f"- answer: {r['answer']}",
             f"- expected facts: {r['facts'] or 'refusal'} · reference: {r['reference']}",
@@ -278,42 +456,90 @@ def write_report(report: dict, out: Path) -> None:
             + (f" (unsupported: {', '.join(r['unsupported'])})" if r["unsupported"] else ""),
             "",
         ]
+    return lines
+
+
+def write_report(report: dict, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
+    runs = _pipelines(report)
+    names = [f"{r['pipeline']} ({r['mode']})" for r in runs]
+    lines = [
+        f"# Evaluation report: {' vs '.join(r['pipeline'] for r in runs)}, {report['mode']}",
+        "",
+        *[f"- {r['pipeline']}: model `{r['model']}` · cases: {r['metrics']['cases']} · wall time: {r['seconds']} s" for r in runs],
+        "",
+        *_table(["metric", *names], [[m, *(_fmt(r["metrics"].get(m)) for r in runs)] for m in METRICS if m in report["metrics"]]),
+        "", "## By kind", "", *kind_table(report), "",
+    ]
+    if report["by_mode"]:
+        lines += ["## By mode (how the answer came about)", "", *mode_table(report), ""]
+    for run_report in runs:
+        if report["mode"] == "full":
+            lines += _failure_lines(run_report)
+    missed = [r for r in report["cases"] if r["answerable"] and r["expected_sections"] and (r["rank"] or 99) > 3]
     lines += [f"## Retrieval misses at 3 ({len(missed)})", ""]
     lines += [f"- {r['id']}: rank {r['rank']} · {r['question']}" for r in missed]
     (out / "report.md").write_text("\n".join(lines) + "\n")
-    _charts(reports, names, out)
+    _charts(runs, names, out)
 
 
-def _charts(reports: list[dict], names: list[str], out: Path) -> None:
+def _bars(ax, runs: list[dict], names: list[str], labels: list[str], value, title: str, ylim=(0, 1.05)) -> None:
+    """Grouped bars: one group per label, one bar per run; value(run, label) gives the height."""
+    width = 0.8 / len(runs)
+    for i, (run_report, name) in enumerate(zip(runs, names)):
+        ax.bar([x + i * width for x in range(len(labels))], [value(run_report, lab) or 0 for lab in labels], width, label=name)
+    ax.set_xticks([x + width * (len(runs) - 1) / 2 for x in range(len(labels))], labels, rotation=30, ha="right")
+    if ylim:
+        ax.set_ylim(*ylim)
+    ax.set_title(title)
+    ax.legend(fontsize="small")
+
+
+def _charts(runs: list[dict], names: list[str], out: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    shown = [m for m in reports[0]["metrics"] if m not in ("cases",) and not m.endswith(("_p50", "_p95"))]
-    fig, ax = plt.subplots(figsize=(10, 4))
-    width = 0.8 / len(reports)
-    for i, (report, name) in enumerate(zip(reports, names)):
-        values = [report["metrics"].get(m) or 0 for m in shown]
-        ax.bar([x + i * width for x in range(len(shown))], values, width, label=name)
-    ax.set_xticks([x + width * (len(reports) - 1) / 2 for x in range(len(shown))], shown, rotation=30, ha="right")
-    ax.set_ylim(0, 1.05)
-    ax.legend()
-    ax.set_title("amzn-qa evaluation metrics")
+    kinds = list(runs[0]["by_kind"])
+    headline = [m for m in METRICS if m != "cases" and m not in LATENCY_METRICS and m in runs[0]["metrics"]]
+    fig, axes = plt.subplots(2, 3, figsize=(16, 8))
+    _bars(axes[0, 0], runs, names, headline, lambda r, m: r["metrics"].get(m), "metrics")
+    _bars(axes[0, 1], runs, names, kinds, lambda r, k: r["by_kind"].get(k, {}).get("answer_accuracy"), "answer accuracy by kind")
+    _bars(axes[0, 2], runs, names, ["all", "near-miss"],
+          lambda r, s: r["metrics"].get("refusal_recall" if s == "all" else "refusal_recall_near_miss"),
+          "refusal recall (unanswerable cases)")
+    _bars(axes[1, 0], runs, names, kinds, lambda r, k: r["by_kind"].get(k, {}).get("wrong_refusal_rate"),
+          "wrong refusals by kind (answerable cases refused)")
+    _bars(axes[1, 1], runs, names, kinds, lambda r, k: (r["by_kind"].get(k, {}).get("total_ms_p50") or 0) / 1000,
+          "answer latency by kind: p50 bars, p95 marks (s)", ylim=None)
+    width = 0.8 / len(runs)
+    for i, run_report in enumerate(runs):
+        p95 = [(run_report["by_kind"].get(k, {}).get("total_ms_p95") or 0) / 1000 for k in kinds]
+        axes[1, 1].scatter([x + i * width for x in range(len(kinds))], p95, marker="_", s=300, color="black")
+    _bars(axes[1, 2], runs, names, list(runs[0]["by_mode"]) or ["—"],
+          lambda r, mode: r["by_mode"].get(mode, {}).get("cases"), "cases by mode", ylim=None)
     fig.tight_layout()
-    fig.savefig(out / "metrics.png", dpi=100)
+    fig.savefig(out / "metrics.png", dpi=90)
     plt.close(fig)
+    _latency_histogram(runs, names, out, plt)
 
-    totals = [r["timings"]["total_ms"] / 1000 for r in reports[0]["cases"] if "timings" in r]
-    if totals:
-        fig, ax = plt.subplots(figsize=(6, 3.5))
-        ax.hist(totals, bins=20)
+
+def _latency_histogram(runs: list[dict], names: list[str], out: Path, plt) -> None:
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for run_report, name in zip(runs, names):
+        totals = [r["timings"]["total_ms"] / 1000 for r in run_report["cases"] if "timings" in r]
+        if totals:
+            ax.hist(totals, bins=20, alpha=0.6, label=f"{name}, p50 {statistics.median(totals):.1f} s")
+    if ax.has_data():
         ax.set_xlabel("seconds per answer")
         ax.set_ylabel("cases")
-        ax.set_title(f"answer latency, p50 {statistics.median(totals):.1f} s")
+        ax.set_title("answer latency")
+        ax.legend(fontsize="small")
         fig.tight_layout()
         fig.savefig(out / "latency.png", dpi=100)
-        plt.close(fig)
+    plt.close(fig)
 
 
 def compare(path_a: Path, path_b: Path) -> str:
@@ -343,27 +569,35 @@ def compare(path_a: Path, path_b: Path) -> str:
     return "\n".join(lines)
 
 
+def read_thresholds(path: Path) -> dict:
+    try:
+        thresholds = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise EvalError(f"{path}: cannot be read ({err})") from err
+    if not isinstance(thresholds, dict):
+        raise EvalError(f"{path}: must be an object of metric names")
+    return thresholds
+
+
 def run_cli(args: argparse.Namespace, settings: Settings) -> int:
     if args.compare:
         print(compare(Path(args.compare[0]), Path(args.compare[1])))
         return 0
-    cases = load_cases(Path(args.qa) if args.qa else DEFAULT_QA)
-    thresholds_file = Path(args.thresholds) if args.thresholds else DEFAULT_THRESHOLDS
-    try:
-        thresholds = json.loads(thresholds_file.read_text())
-    except (OSError, json.JSONDecodeError) as err:
-        raise EvalError(f"{thresholds_file}: cannot be read ({err})") from err
+    cases = load_cases(Path(args.qa)) if args.qa else load_split(args.split)
+    thresholds = read_thresholds(Path(args.thresholds) if args.thresholds else DEFAULT_THRESHOLDS)
     if args.limit:
         cases = cases[: args.limit]
     if args.sample:
         cases = sample(cases, args.sample)
     out = Path(args.out) if args.out else EVALS_DIR / "reports" / "latest"
-    pipeline = "baseline" if args.baseline else "amzn-qa"
-    report = run(settings, cases, retrieval_only=args.retrieval_only, pipeline=pipeline)
+    progress = sys.stderr.isatty()
+    report = run(settings, cases, retrieval_only=args.retrieval_only, progress=progress)
+    if args.baseline:
+        report["baseline"] = run(settings, cases, retrieval_only=args.retrieval_only, progress=progress, pipeline="baseline")
     write_report(report, out)
     for name, value in report["metrics"].items():
-        print(f"{name:>20}: {_fmt(value)}")
-    print(f"report: {out}/report.md")
+        print(f"{name:>24}: {_fmt(value)}")
+    print("\n".join(["", *kind_table(report), "", f"report: {out}/report.md"]))
     failures = [] if args.no_gate else gate(report["metrics"], thresholds)
     for failure in failures:
         print(f"GATE FAILED: {failure}")
