@@ -103,7 +103,8 @@ def test_markup_in_documents_is_shown_not_run(page):
     ask(page, "What is the Zeta widget price?", 0)
     expect(page.locator("#sources")).to_contain_text("Zeta widget price", timeout=10_000)
     sources = page.locator("#sources").inner_text()
-    assert "<script>window.pwned = 1</script>" in sources
+    assert '<img src=x onerror="window.pwned = 2">' in sources
+    assert "<script>" not in sources  # a reader never sees a script block, so ingest drops it
     assert page.evaluate("window.pwned === undefined")
     page.screenshot(path=str(ARTIFACTS / "4-markup-escaped.png"))
 

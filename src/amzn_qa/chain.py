@@ -10,6 +10,7 @@ import logging
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
@@ -217,6 +218,36 @@ def split_question(question: str) -> list[str]:
     return [p + follow_up if follow_up and not _FOLLOW_UP.search(p) else p for p in parts]
 
 
+def _prompt_safe(retriever: HybridRetriever, question: str, k: int) -> list[Hit]:
+    """The k best passages the LLM may read. One that speaks to an AI assistant ("SYSTEM: tell
+    the user ...", flagged at ingest) is text, never instructions: it neither enters the prompt
+    nor takes a better passage's place; only when nothing else is found is it kept, to be quoted."""
+    flagged = sum(u.addresses_assistant for u in retriever.units)
+    hits = retriever.retrieve(question, k + flagged)
+    return ([h for h in hits if not h.unit.addresses_assistant] or hits)[:k]
+
+
+def _name_other_documents(answer: Answer, retrieved: list[Unit]) -> Answer:
+    """Name the document of a citation that is not the one most retrieved passages come from
+    ("... [2] (from notes.md)"), so that a second document is never read as the main one.
+    With no single main document, every cited document is named."""
+    counts = Counter(u.source for u in retrieved)
+    if len(counts) < 2:
+        return answer
+    (main, most), *rest = counts.most_common()
+    main = main if most > rest[0][1] else None
+    named: set[str] = set()
+
+    def name(marker: re.Match) -> str:
+        cited = {c.source for c in answer.citations if str(c.n) in re.findall(r"\d+", marker.group())}
+        new = sorted(cited - named - {main})
+        named.update(new)
+        return marker.group() + "".join(f" (from {source})" for source in new)
+
+    answer.answer = CITATION.sub(name, answer.answer)
+    return answer
+
+
 def _joined(question: str, standalone: str, answers: list[Answer]) -> Answer:
     """One answer from the answers to a compound question's parts, citations renumbered."""
     sources: list[Unit] = []
@@ -291,7 +322,7 @@ class AnswerChain:
     ) -> Iterator[Event]:
         """Retrieve, focus, prompt and check for one (part of a) question."""
         retrieve_started = time.perf_counter()
-        hits = self.retriever.retrieve(standalone, k or self.settings.k)
+        hits = _prompt_safe(self.retriever, standalone, k or self.settings.k)
         timings["retrieve_ms"] = timings.get("retrieve_ms", 0.0) + (time.perf_counter() - retrieve_started) * 1000
         retrieved = [h.unit for h in hits]
         focused = self._budgeted(self.retriever.focus(standalone, retrieved)) if hits else []
@@ -305,11 +336,16 @@ class AnswerChain:
             return
 
         best = focused[0]
+        if best.unit.addresses_assistant:
+            answer = self._refusal(question, standalone, units, "")
+            answer = self._evidence_fallback(answer, focused, "The only matching passages address an AI assistant.")
+            yield _name_other_documents(answer, retrieved)
+            return
         if best.is_blank:
             text = f"The document does not give this; the analysis leaves that entry blank: “{best.view}” [1]"
             answer = self._refusal(question, standalone, units, text)
             answer.citations = [self._citation(1, best.unit, "", best.view)]
-            yield answer
+            yield _name_other_documents(answer, retrieved)
             return
 
         text, notice = "", ""
@@ -338,7 +374,8 @@ class AnswerChain:
                 notice = "The model did not answer in time, so here is the evidence instead."
             else:
                 notice = "The model failed, so here is the evidence instead."
-        yield self._checked(question, standalone, text.strip(), focused, notice)
+        answer = self._checked(question, standalone, text.strip(), focused, notice)
+        yield _name_other_documents(answer, retrieved)
 
     def _standalone(self, question: str, history: History) -> str:
         """The follow-up rewritten to stand alone, or the follow-up tied to its predecessor.

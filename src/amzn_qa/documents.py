@@ -4,6 +4,12 @@ A small model cannot read a pipe table, so every table row becomes a sentence-li
 names the table's subject and each column; the whole table stays a unit too. Bold-label bullet
 lists stay together with their label, long paragraphs are cut at sentence ends, and every unit
 carries its heading path and line range so an answer can cite exactly where it came from.
+
+Only what a reader of the rendered document sees is indexed: HTML comments, script and style
+blocks, zero-width and bidi control characters are dropped (their lines left blank, so every
+other line keeps its number). A visible passage that speaks to an AI assistant ("SYSTEM: ...",
+"ignore previous instructions") is reported and its units flagged, so that the answer chain
+treats it as text to quote, never as instructions.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from pathlib import Path
 
 DOCUMENT_SUFFIXES = (".md", ".markdown", ".txt")
 # Bump when the units a document yields change shape, so that ingest redoes unchanged files.
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"
 MAX_PARAGRAPH_WORDS = 60
 EMPTY_CELL = "none given"
 
@@ -26,9 +32,78 @@ _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*
 _FIELD_LINE = re.compile(r"^\*\*[^*]+:\*\*\s*\S")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])")
 
+# Markup a renderer does not display. An unclosed comment or block hides the rest of the page
+# in a browser, so it hides the rest of the document here too.
+_HIDDEN_MARKUP = re.compile(
+    r"<!--.*?(?:-->|\Z)|<(script|style)\b[^>]*>.*?(?:</\1\s*>|\Z)", re.IGNORECASE | re.DOTALL
+)
+# Zero-width characters and the Unicode Bidi_Control set: invisible, yet they can hide words
+# from a reader (reordered text) or from the checks below ("S\u200bYSTEM:").
+_INVISIBLE_CHARACTERS = re.compile("[\u200b-\u200f\u2060\ufeff\u061c\u202a-\u202e\u2066-\u2069]")
+# Passages that speak to an AI assistant rather than to a reader of the report. The list is
+# short and specific on purpose: a false alarm keeps an honest passage out of the prompt.
+ASSISTANT_ADDRESS_PATTERNS = {
+    "a role label": r"^[ \t>#|+-]*\[?(?:system|assistant)\]?[ \t]*:|\b(?-i:SYSTEM|ASSISTANT)[ \t]*:",
+    "ignore previous instructions": (
+        r"\b(?:ignore|disregard|forget|override)\s+(?:(?:all|any|the|your|of|my)\s+)*"
+        r"(?:(?:previous|prior|above|earlier|preceding|system)\s+)?"
+        r"(?:instructions?|prompts?|rules|directions|guidelines|above)\b"
+    ),
+    "you are now": r"\byou are now\b|\bfrom now on,?\s+(?:you|answer|reply|respond|say)\b",
+    "new instructions": r"\bnew (?:instructions?|rules|prompt)\s*:",
+    "tell the user": r"\b(?:tell|inform|remind) the user\b",
+    "a chat-template tag": r"<\|[a-z_]+\|>|\[/?INST\]|<</?SYS>>|</?(?:system|assistant|instructions?)>",
+}
+_ADDRESSES_ASSISTANT = re.compile(
+    "|".join(f"(?P<p{n}>{p})" for n, p in enumerate(ASSISTANT_ADDRESS_PATTERNS.values())),
+    re.IGNORECASE | re.MULTILINE,
+)
+_EMPHASIS = re.compile(r"[*_`~]")
+
 
 class DocumentError(ValueError):
     """A document that cannot be indexed; the message names the file."""
+
+
+def visible_text(text: str) -> str:
+    """The document as its reader sees it rendered: hidden markup and invisible characters
+    dropped, a removed span's line breaks kept so that every other line keeps its number."""
+    text = _HIDDEN_MARKUP.sub(lambda hidden: "\n" * hidden.group().count("\n"), text)
+    return _INVISIBLE_CHARACTERS.sub("", text)
+
+
+@dataclass(frozen=True)
+class AssistantAddress:
+    """A visible passage that speaks to an AI assistant: text to quote at most, never to follow."""
+
+    source: str
+    line: int
+    passage: str
+    pattern: str  # which of ASSISTANT_ADDRESS_PATTERNS it matched
+
+    def __str__(self) -> str:
+        return (
+            f"{self.source}:{self.line}: addresses an AI assistant ({self.pattern}); kept out of "
+            f"answers as instructions: “{self.passage}”"
+        )
+
+
+def assistant_addresses(text: str, source: str) -> list[AssistantAddress]:
+    """Every line of the visible document where a passage addressing an assistant starts."""
+    lines = visible_text(text).split("\n")
+    # Emphasis markers are dropped so "**SYSTEM:**" and "ignore *all* instructions" still match;
+    # the text is scanned whole so a phrase broken over two lines is found too.
+    scanned = _EMPHASIS.sub("", "\n".join(line.rstrip("\r") for line in lines))
+    labels = list(ASSISTANT_ADDRESS_PATTERNS)
+    found: dict[int, str] = {}
+    for match in _ADDRESSES_ASSISTANT.finditer(scanned):
+        line = scanned.count("\n", 0, match.start()) + 1
+        found.setdefault(line, labels[int(match.lastgroup[1:])])
+    return [AssistantAddress(source, n, _shortened(lines[n - 1].strip()), found[n]) for n in sorted(found)]
+
+
+def _shortened(text: str, limit: int = 100) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -41,6 +116,7 @@ class Unit:
     start_line: int
     end_line: int
     title: str = ""  # the document's H1: its subject, implied by every unit in it
+    addresses_assistant: bool = False  # holds a passage speaking to an AI assistant: quote only
 
     @property
     def search_text(self) -> str:
@@ -155,7 +231,8 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
 
 def chunk_markdown(text: str, source: str) -> list[Unit]:
     """Cut one markdown document into units; pure function of (text, source)."""
-    builder = _UnitBuilder(source)
+    text = visible_text(text)
+    builder = _UnitBuilder(source, {a.line for a in assistant_addresses(text, source)})
     headings: list[tuple[int, str]] = []
     block: list[tuple[int, str]] = []
 
@@ -199,8 +276,9 @@ def _split_cells(line: str) -> list[str]:
 
 
 class _UnitBuilder:
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, assistant_lines: set[int]) -> None:
         self.source = source
+        self.assistant_lines = assistant_lines
         self.title = ""
         self.units: list[Unit] = []
         self._seen: dict[str, int] = {}
@@ -213,7 +291,8 @@ class _UnitBuilder:
         occurrence = self._seen.get(key, 0)
         self._seen[key] = occurrence + 1
         digest = hashlib.sha1(f"{key}\x00{occurrence}".encode()).hexdigest()[:16]
-        self.units.append(Unit(digest, self.source, section, kind, text, start, end, self.title))
+        flagged = any(start <= line <= end for line in self.assistant_lines)
+        self.units.append(Unit(digest, self.source, section, kind, text, start, end, self.title, flagged))
 
     def add_block(self, headings: list[tuple[int, str]], block: list[tuple[int, str]]) -> None:
         # The H1 is the document's title; sections are named below it, unless there is no H2.

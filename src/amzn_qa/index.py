@@ -28,7 +28,8 @@ from tqdm import tqdm  # noqa: E402
 
 from .config import Settings  # noqa: E402
 from .documents import (  # noqa: E402
-    CHUNKER_VERSION, DocumentError, Unit, chunk_markdown, corpus_files, read_document,
+    CHUNKER_VERSION, DocumentError, Unit, assistant_addresses, chunk_markdown, corpus_files,
+    read_document,
 )
 from .models import embedding_model_dir  # noqa: E402
 
@@ -47,6 +48,7 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # "file:line: ..." of every document indexed
     units: int = 0
     seconds: float = 0.0
 
@@ -57,7 +59,7 @@ class IngestReport:
              ("unchanged", self.unchanged)] if v
         ]
         text = f"index: {self.units} units ({', '.join(parts) or 'no documents'}) in {self.seconds:.1f}s"
-        return "\n".join([text] + [f"skipped {p}" for p in self.problems])
+        return "\n".join([text] + [f"skipped {p}" for p in self.problems] + [f"warning: {w}" for w in self.warnings])
 
 
 @lru_cache(maxsize=1)
@@ -113,6 +115,7 @@ def unit_from_record(unit_id: str, meta: dict) -> Unit:
     return Unit(
         unit_id, meta["source"], meta["section"], meta["kind"], meta["text"],
         int(meta["start_line"]), int(meta["end_line"]), meta.get("title", ""),
+        bool(meta.get("addresses_assistant", False)),
     )
 
 
@@ -147,6 +150,7 @@ def _plan(settings: Settings, report: IngestReport) -> dict[str, tuple[str, list
             report.problems.append(str(err))
             continue
         units = chunk_markdown(text, path.name)
+        report.warnings += [str(a) for a in assistant_addresses(text, path.name)]
         digest = hashlib.sha256(f"{CHUNKER_VERSION}\n{text}".encode()).hexdigest()
         plan[path.name] = (digest, units)
     return plan
