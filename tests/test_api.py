@@ -92,3 +92,193 @@ def test_login_when_configured(shared_settings, tmp_path):
     assert client.post("/api/ask", json={"question": "Kiva?"}).status_code == 401
     assert client.post("/api/ask", json={"question": "Kiva?"}, auth=("analyst", "wrong")).status_code == 401
     assert client.post("/api/ask", json={"question": ""}, auth=("analyst", "s3cret")).status_code == 400
+
+
+# --- Hardening: body limits, strict JSON, JSON errors, the login gate (real app, in-process) ---
+
+QUESTION = "When did Amazon acquire Kiva?"
+LOGIN = ("analyst", "s3cret")
+
+
+def client_for(settings, with_ui=False):
+    from fastapi.testclient import TestClient
+
+    from amzn_qa.api import create_app
+
+    return TestClient(create_app(settings, with_ui=with_ui))
+
+
+@pytest.fixture(scope="module")
+def guarded_settings(shared_settings, tmp_path_factory):
+    return shared_settings.model_copy(update={
+        "auth_username": LOGIN[0], "auth_password": LOGIN[1],
+        "feedback_db": tmp_path_factory.mktemp("guarded") / "feedback.sqlite3"})
+
+
+@pytest.fixture(scope="module")
+def live_guarded(guarded_settings):
+    """The API (login on) under a real uvicorn on loopback: chunked uploads need real HTTP."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from amzn_qa.api import create_app
+
+    server = uvicorn.Server(uvicorn.Config(create_app(guarded_settings, with_ui=False), host="127.0.0.1", port=0,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_a_chunked_body_over_the_limit_gets_413_before_the_login_is_checked(live_guarded):
+    sent = []
+
+    def chunks():  # no Content-Length: a 26 MB chunked body
+        yield b'{"question": "'
+        for _ in range(400):
+            sent.append(1)
+            yield b"x" * 65536
+        yield b'"}'
+
+    response = httpx.post(f"{live_guarded}/api/ask", content=chunks(), timeout=60,
+                          headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert "65536 bytes" in response.json()["error"]
+    assert len(sent) < 400  # answered while the body was still arriving
+
+
+def test_a_chunked_body_within_the_limit_is_read_whole(live_guarded):
+    def chunks():
+        yield b'{"question": '
+        yield b'"   "}'
+
+    response = httpx.post(f"{live_guarded}/api/ask/stream", content=chunks(), auth=LOGIN, timeout=60,
+                          headers={"content-type": "application/json"})
+    assert response.status_code == 400 and "empty" in response.json()["error"]
+
+
+@pytest.fixture(scope="module")
+def api(shared_settings, tmp_path_factory):
+    settings = shared_settings.model_copy(update={"feedback_db": tmp_path_factory.mktemp("api") / "f.db"})
+    return client_for(settings)
+
+
+@pytest.mark.parametrize("history, message", [
+    ([{"role": "user", "content": "Trainium?"}, {"role": "assistant", "content": "About $50-70K [1]."}] * 11,
+     "22 turns; the limit is 20"),
+    ([{"role": "user", "content": "x" * 4001}], "4001 characters long; the limit is 4000"),
+])
+def test_history_over_the_limits_gets_400(api, history, message):
+    response = api.post("/api/ask", json={"question": QUESTION, "history": history})
+    assert response.status_code == 400 and message in response.json()["error"]
+
+
+@pytest.mark.parametrize("body", [
+    b'{"question": "When did Amazon acquire Kiva?", "k": NaN}',
+    b'{"question": "When did Amazon acquire Kiva?", "extra": Infinity}',
+    b'{"question": "When did Amazon acquire Kiva?", "history": [], "k": 3, "x": [-Infinity]}',
+    b'{"question": "When did Amazon acquire Kiva?", "x": {"y": 1e400}}',
+    b'{"question": "When did Amazon acquire Kiva \\ud800?"}',
+    b'{"question": "When did Amazon acquire Kiva?", "history": [{"role": "user", "content": "\\udfff"}]}',
+    b'{"question": "When did Amazon acquire Kiva?", "x": 1' + b"0" * 5000 + b"}",
+    b'{"question": "When did Amazon acquire Kiva?", "x": "\xff\xfe"}',
+    b"[" * 20_000 + b"]" * 20_000,
+])
+def test_json_that_is_not_rfc_json_is_a_422_json_error(api, body):
+    response = api.post("/api/ask", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["error"].startswith("The body is not valid JSON")
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"question": QUESTION, "k": True}, "k"),
+    ({"question": QUESTION, "k": 5.0}, "k"),
+    ({"question": QUESTION, "k": "5"}, "k"),
+    ({"question": 42}, "question"),
+    ({"question": QUESTION, "history": [{"role": "system", "content": "x"}]}, "history.0.role"),
+    ({"question": QUESTION, "history": [{"role": "user", "content": "x", "name": "y"}]}, "history.0.name"),
+    ({}, "question: Field required"),
+])
+def test_wrong_types_are_a_422_with_a_readable_error(api, body, field):
+    response = api.post("/api/ask", json=body)
+    assert response.status_code == 422
+    assert set(response.json()) == {"error"} and field in response.json()["error"]
+
+
+@pytest.fixture(scope="module")
+def chat(guarded_settings):
+    with client_for(guarded_settings, with_ui=True) as client:
+        yield client
+
+
+@pytest.mark.parametrize("path, method, status", [
+    ("/api/nowhere", "GET", 404), ("/api/ask", "GET", 405), ("/api/ask", "DELETE", 405),
+])
+def test_unknown_api_routes_are_json_errors_even_with_the_chat_mounted(chat, path, method, status):
+    response = chat.request(method, path, auth=LOGIN)
+    assert response.status_code == status and "error" in response.json()
+
+
+@pytest.mark.parametrize("method, path", [
+    ("GET", "/docs"), ("GET", "/redoc"), ("GET", "/openapi.json"), ("POST", "/api/ask"),
+    ("GET", "/config"), ("GET", "/gradio_api/info"), ("GET", "/gradio_api/openapi.json"),
+    ("GET", "/gradio_api/app_id"), ("GET", "/gradio_api/token"), ("GET", "/gradio_api/user"),
+    ("GET", "/gradio_api/startup-events"), ("GET", "/gradio_api/runs"), ("POST", "/gradio_api/cancel"),
+    ("POST", "/gradio_api/reset"), ("POST", "/gradio_api/queue/join"), ("POST", "/gradio_api/stream/e1"),
+    ("GET", "/gradio_api/file=/etc/passwd"), ("GET", "/monitoring/key"), ("GET", "/anything/else"),
+])
+def test_with_a_login_nothing_else_is_reachable_without_credentials(chat, method, path):
+    response = chat.request(method, path, json={})
+    assert response.status_code == 401
+    assert response.json() == {"error": "Login required."}
+
+
+def test_without_credentials_the_login_page_shows_no_api_and_health_only_its_status(chat):
+    import re
+
+    page = chat.get("/")
+    assert page.status_code == 200
+    api_info = json.loads(re.search(r"gradio_api_info = (\{.*?\});", page.text).group(1))
+    assert api_info == {"named_endpoints": {}, "unnamed_endpoints": {}}
+    assert chat.get("/api/health").json() == {"status": "ok"}
+    assert chat.get("/api/health", auth=LOGIN).json()["index"]["units"] > 100
+
+
+def test_a_chat_session_opens_the_docs_but_not_the_api(guarded_settings):
+    with client_for(guarded_settings, with_ui=True) as client:
+        assert client.post("/login", data={"username": LOGIN[0], "password": LOGIN[1]}).status_code == 200
+        assert client.get("/docs").status_code == 200 and client.get("/config").status_code == 200
+        assert "/api/ask" in client.get("/openapi.json").json()["paths"]
+        assert client.post("/api/ask", json={"question": ""}).status_code == 401
+        assert client.post("/api/ask", json={"question": ""}, auth=LOGIN).status_code == 400
+
+
+def test_a_logged_in_session_cannot_read_the_apps_files(guarded_settings, tmp_path, monkeypatch):
+    import os
+    import urllib.parse
+
+    config = tmp_path / "amzn-qa.toml"
+    config.write_text('openai_api_key = "sk-config-secret"\n')
+    monkeypatch.setenv("AMZN_QA_CONFIG", str(config))
+    monkeypatch.chdir(tmp_path)
+    settings = guarded_settings.model_copy(update={"feedback_db": tmp_path / "feedback.sqlite3"})
+    index_file = settings.index_dir / "chroma.sqlite3"
+    document = settings.corpus_dir / "amzn-technical-analysis-2026-01-23.md"
+    targets = [str(settings.feedback_db), "feedback.sqlite3", str(config), "amzn-qa.toml", str(index_file),
+               os.path.relpath(index_file, tmp_path), "/etc/passwd", str(document)]
+    targets += [urllib.parse.quote(target, safe="") for target in targets if target.startswith(("..", "/"))]
+    targets.append("..%2F" * 12 + "etc%2Fpasswd")
+    with client_for(settings, with_ui=True) as client:
+        assert client.post("/login", data={"username": LOGIN[0], "password": LOGIN[1]}).status_code == 200
+        for target in targets:
+            for route in ("/gradio_api/file=", "/gradio_api/file/", "/file="):
+                response = client.get(route + target)
+                assert response.status_code in (403, 404), (route, target)
+                assert b"SQLite format 3" not in response.content and b"sk-config-secret" not in response.content
+                assert b"root:" not in response.content

@@ -1,5 +1,6 @@
 """The web chat, end to end in real headless Chromium (Debian's package, driven by Playwright)."""
 
+import html
 import shutil
 import sqlite3
 from pathlib import Path
@@ -113,8 +114,29 @@ def test_empty_question_gets_a_readable_message_and_the_session_continues(page):
     new_chat(page)
     page.locator("#question textarea").fill("   ")
     page.locator("#ask").click()
-    page.wait_for_selector("#chat [data-testid='bot']", timeout=30_000)
+    _wait_for_answer(page, 0)  # the placeholder "…" may show first, then the warning
     assert "The question is empty" in page.locator("#chat").inner_text()
     assert "Traceback" not in page.content()
     answer = ask(page, "When did Amazon acquire Kiva?", 1)
     assert "2012" in answer.inner_text()
+
+
+def test_the_users_question_is_shown_as_typed_never_rendered(page):
+    new_chat(page)
+    remote = []
+    page.on("request", lambda request: remote.append(request.url) if "127.0.0.1:1/" in request.url else None)
+    question = "What is ![x](http://127.0.0.1:1/x.png) <b>bold</b> **Trainium 2**?"
+    ask(page, question, 0)
+    shown = page.locator("#chat [data-testid='user']").last
+    assert shown.inner_text().strip() == question
+    assert shown.locator("img, b, strong").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "5-question-as-typed.png"))
+    assert remote == []
+
+
+def test_as_plain_text_leaves_no_markdown_or_html_syntax():
+    from amzn_qa.ui import as_plain_text
+
+    shown = as_plain_text("![x](http://127.0.0.1:1/x.png) <img src=x> [a](b) `c` *d* _e_ # f | g $$h$$ 5 < 6")
+    assert not set(shown) & set("![]()<>`*_|$")
+    assert html.unescape(shown) == "![x](http://127.0.0.1:1/x.png) <img src=x> [a](b) `c` *d* _e_ # f | g $$h$$ 5 < 6"

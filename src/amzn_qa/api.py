@@ -6,22 +6,26 @@ session and API client; llama.cpp generations queue on the model's lock.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-import secrets
 import threading
 from collections.abc import AsyncIterator, Iterator
+from typing import Literal
 
 import anyio
 
-from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Mount
+from typing_extensions import TypedDict
 
 from .chain import Answer, AnswerChain, QuestionError, Token, validate_question
-from .config import Settings
+from .config import PROJECT_ROOT, Settings, _config_file
 from .feedback import FeedbackStore
+from .guards import BodyLimit, Login, LoginGate, StrictJSONRoute, error_response
 from .index import IndexUnavailable
 from .models import ModelUnavailable
 
@@ -80,9 +84,19 @@ class Backend:
         return state
 
 
+class Turn(TypedDict):
+    __pydantic_config__ = ConfigDict(extra="forbid")
+
+    role: Literal["user", "assistant"]
+    content: str
+
+
 class AskRequest(BaseModel):
+    # Strict: `"k": true` or `"k": "5"` is a mistake to report, not a value to coerce.
+    model_config = ConfigDict(strict=True)
+
     question: str = Field(..., description="The analyst's question")
-    history: list[dict[str, str]] = Field(
+    history: list[Turn] = Field(
         default_factory=list, description='Earlier turns: [{"role": "user"|"assistant", "content": "..."}]'
     )
     k: int | None = Field(None, ge=1, le=20, description="Number of sources")
@@ -111,52 +125,52 @@ async def cancel_on_disconnect(chunks: Iterator[str], cancel: threading.Event) -
         cancel.set()
 
 
+def validate_history(history: list[Turn], settings: Settings) -> None:
+    if len(history) > settings.max_history_turns:
+        raise QuestionError(
+            f"The history has {len(history)} turns; the limit is {settings.max_history_turns}. "
+            "Send only the latest turns."
+        )
+    for n, turn in enumerate(history, 1):
+        if len(turn["content"]) > settings.max_turn_chars:
+            raise QuestionError(
+                f"History turn {n} is {len(turn['content'])} characters long; the limit is "
+                f"{settings.max_turn_chars}."
+            )
+
+
+def readable(error: RequestValidationError) -> str:
+    """One line naming what is wrong, without echoing the input (it may be huge, or NaN)."""
+    errors = error.errors()
+    if errors and errors[0]["type"] == "json_invalid":
+        return f"The body is not valid JSON: {errors[0].get('ctx', {}).get('error', 'decode error')}."
+    parts = [f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in errors[:5]]
+    return "Invalid request: " + "; ".join(parts) + ("; …" if len(errors) > 5 else "")
+
+
 def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAPI:
     settings = settings or Settings()
     backend = Backend(settings)
+    login = Login(settings.auth_username, settings.auth_password or "") if settings.auth_username else None
     app = FastAPI(title="amzn-qa", version="0.1.0", description="Cited answers from the AMZN technical analysis")
+    app.router.route_class = StrictJSONRoute
     app.state.backend = backend
-
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if request.url.path.startswith(("/api/", "/slack/")) and length and int(length) > settings.max_body_bytes:
-            return JSONResponse({"error": f"request body over {settings.max_body_bytes} bytes"}, status_code=413)
-        return await call_next(request)
-
-    def authorised(request: Request) -> None:
-        if not settings.auth_username:
-            return
-        header = request.headers.get("authorization", "")
-        try:
-            user, _, password = base64.b64decode(header.removeprefix("Basic ")).decode().partition(":")
-        except ValueError:
-            user, password = "", ""
-        if not (secrets.compare_digest(user, settings.auth_username)
-                and secrets.compare_digest(password, settings.auth_password or "")):
-            raise HTTPException(401, "login required", headers={"WWW-Authenticate": "Basic"})
+    add_error_handlers(app)
 
     def checked(body: AskRequest) -> str:
         try:
+            validate_history(body.history, settings)
             return validate_question(body.question, settings)
         except QuestionError as err:
             raise HTTPException(400, str(err)) from err
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException):
-        return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-
-    @app.exception_handler(IndexUnavailable)
-    async def index_error(request: Request, exc: IndexUnavailable):
-        return JSONResponse({"error": str(exc)}, status_code=503)
-
-    @app.post("/api/ask", dependencies=[Depends(authorised)])
+    @app.post("/api/ask")
     def ask(body: AskRequest) -> dict:
         """The same JSON object as `amzn-qa ask --json`."""
         question = checked(body)
         return backend.chain().ask(question, body.history, body.k).to_json()
 
-    @app.post("/api/ask/stream", dependencies=[Depends(authorised)])
+    @app.post("/api/ask/stream")
     def ask_stream(body: AskRequest) -> StreamingResponse:
         """Server-sent events: `token` events ({"text"}), then one `answer` event (the --json shape)."""
         question = checked(body)
@@ -164,9 +178,17 @@ def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAP
         return StreamingResponse(cancel_on_disconnect(sse(events), cancel), media_type="text/event-stream")
 
     @app.get("/api/health")
-    def health() -> dict:
-        """Index and model state."""
-        return backend.health()
+    def health(request: Request) -> dict:
+        """Index and model state; only the status without credentials when a login is configured."""
+        report = backend.health()
+        return report if login is None or login.granted(request) else {"status": report["status"]}
+
+    @app.api_route("/api/{path:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+                   include_in_schema=False)
+    def no_such_route(request: Request) -> None:
+        # Without this, the chat mounted at / would answer for unknown /api/ paths, not in JSON.
+        known = any(getattr(route, "path", None) == request.url.path for route in app.routes)
+        raise HTTPException(405 if known else 404, f"No route {request.method} {request.url.path}.")
 
     if settings.slack_mode == "http" and os.environ.get("SLACK_BOT_TOKEN") and os.environ.get("SLACK_SIGNING_SECRET"):
         from .slack_bot import create_slack_app, mount
@@ -174,13 +196,47 @@ def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAP
         mount(app, create_slack_app(backend.chain(), rate_limit=settings.slack_rate_limit))
 
     if with_ui:
-        import gradio as gr
-
-        from .ui import CSS, HEAD, build_ui
-
-        auth = (settings.auth_username, settings.auth_password or "") if settings.auth_username else None
-        app = gr.mount_gradio_app(app, build_ui(backend), path="/", auth=auth, css=CSS, head=HEAD, footer_links=[])
+        mount_chat(app, backend, login)
+    if login:
+        app.add_middleware(LoginGate, login=login)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # added last: runs first
     return app
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """Every error the API gives is `{"error": "..."}` JSON."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        return error_response(exc.status_code, str(exc.detail), exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        return error_response(422, readable(exc))
+
+    @app.exception_handler(IndexUnavailable)
+    async def index_error(request: Request, exc: IndexUnavailable):
+        return error_response(503, str(exc))
+
+
+def mount_chat(app: FastAPI, backend: Backend, login: Login | None) -> None:
+    """The Gradio chat at /. Gradio's file routes serve only what Gradio itself allows, and never
+    the app's own data (its blocklist wins over everything else)."""
+    import gradio as gr
+
+    from .ui import CSS, HEAD, build_ui
+
+    settings = backend.settings
+    db = settings.feedback_db
+    database = [db.with_name(db.name + ending) for ending in ("", "-wal", "-shm", "-journal")]
+    private = [PROJECT_ROOT, settings.index_dir, settings.corpus_dir, settings.cache_dir, _config_file(), *database]
+    gr.mount_gradio_app(
+        app, build_ui(backend), path="/", css=CSS, head=HEAD, footer_links=[], run_history=False,
+        auth=(login.username, login.password) if login else None,
+        blocked_paths=[str(path.resolve()) for path in private],
+    )
+    if login:
+        login.chat = next(route.app for route in app.routes if isinstance(route, Mount) and route.path == "")
 
 
 def serve(settings: Settings, with_ui: bool = True) -> None:

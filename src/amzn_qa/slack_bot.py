@@ -12,7 +12,6 @@ again, and Slack being unreachable at start-up delays the bot without stopping t
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -285,10 +284,17 @@ def mount(fastapi_app, app: App) -> None:
 
     @fastapi_app.post("/slack/events", include_in_schema=False)
     async def slack_events(request: Request):
-        # Bolt answers an unparseable JSON body with a 500; it is the sender's mistake.
-        if request.headers.get("content-type", "").startswith("application/json"):
-            try:
-                json.loads(await request.body())
-            except ValueError:
-                return JSONResponse({"error": "malformed JSON body"}, status_code=400)
+        if not _parses_as_bolt_does(await request.body(), request.headers.get("content-type")):
+            return JSONResponse({"error": "malformed body: not UTF-8, or not a JSON object"}, status_code=400)
         return await handler.handle(request)
+
+
+def _parses_as_bolt_does(raw: bytes, content_type: str | None) -> bool:
+    """Bolt parses a body before it checks the signature, and answers one it cannot parse (not
+    UTF-8, or JSON that is malformed or not an object) with a 500; it is the sender's mistake."""
+    from slack_bolt.request.internals import parse_body
+
+    try:
+        return isinstance(parse_body(raw.decode("utf-8"), content_type and content_type.split(";")[0]), dict)
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return False

@@ -52,6 +52,16 @@ document.addEventListener("click", (event) => {
 """
 
 
+_ASCII_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
+
+
+def as_plain_text(text: str) -> str:
+    """The user's own words for the chat, which renders Markdown and HTML. Every ASCII punctuation
+    character becomes a character reference: shown as itself, never read as syntax, so
+    `![x](http://host/x.png)` is displayed and not fetched, and `<b>` is not bold."""
+    return _ASCII_PUNCTUATION.sub(lambda m: f"&#{ord(m.group())};", text)
+
+
 def render_answer(answer: Answer) -> str:
     text = html.escape(answer.answer)
     text = CITATION.sub(
@@ -104,7 +114,7 @@ def build_ui(backend) -> gr.Blocks:
             chain = backend.chain(model)
             if not backend.model_loaded(model):
                 status = "⏳ Loading the model (first question only)…"
-            messages += [{"role": "user", "content": html.escape(question or "")},
+            messages += [{"role": "user", "content": as_plain_text(question or "")},
                          {"role": "assistant", "content": "…"}]
             yield messages, "", history, answers, gr.update(), status
             streamed = ""
@@ -122,7 +132,7 @@ def build_ui(backend) -> gr.Blocks:
         except (QuestionError, IndexUnavailable, ModelUnavailable) as err:
             messages = [m for m in messages if m.get("content") != "…"]
             if not messages or messages[-1]["role"] != "user":
-                messages.append({"role": "user", "content": html.escape(question or "")})
+                messages.append({"role": "user", "content": as_plain_text(question or "")})
             messages.append({"role": "assistant", "content": f"⚠️ {html.escape(str(err))}"})
             yield messages, question, history, answers, gr.update(), ""
 
@@ -161,9 +171,11 @@ def build_ui(backend) -> gr.Blocks:
 
         outputs = [chatbot, box, history, answers, sources, status]
         inputs = [box, chatbot, history, answers, k, model]
-        ask.click(respond, inputs, outputs)
-        box.submit(respond, inputs, outputs)
+        # The chat's functions are not an API (that is /api): "private" keeps them out of the API
+        # description Gradio embeds in every page, the login page included.
+        ask.click(respond, inputs, outputs, api_visibility="private")
+        box.submit(respond, inputs, outputs, api_visibility="private")
         new_chat.click(lambda: ([], [], {}, "<p class='meta'>Cited passages appear here.</p>", ""),
-                       None, [chatbot, history, answers, sources, status])
-        chatbot.like(on_feedback, [answers], [status])
+                       None, [chatbot, history, answers, sources, status], api_visibility="private")
+        chatbot.like(on_feedback, [answers], [status], api_visibility="private")
     return demo
