@@ -18,11 +18,12 @@ def vocabulary() -> Vocabulary:
     "typed, resolved",
     [
         ("what does a Bedrok call cost", "what does a Bedrock call cost"),  # misspelled name
-        ("gravaton share of ec2", "Graviton share of ec2"),
+        ("gravaton share of ec2", "Graviton share of EC2"),
         ("Trainum 3 launch date", "Trainium 3 launch date"),
         ("trn2 power draw", "Trainium 2 power draw"),  # consonants + generation
         ("grvtn 4 perf", "Graviton 4 performance"),  # and analyst shorthand
         ("fcf outlook", "free cash flow outlook"),
+        ("how big is azure vs aws", "how big is Azure vs AWS"),  # a name, capitalised as written
     ],
 )
 def test_shorthand_and_misspellings_resolve_to_the_documents_words(vocabulary, typed, resolved):
@@ -48,5 +49,5 @@ def test_an_abbreviation_the_document_defines_is_spelled_out(vocabulary):
 def test_an_ambiguous_abbreviation_is_left_as_typed():
     from amzn_qa.documents import Unit
 
-    units = [Unit("1", "d.md", "Chips", "paragraph", "Trainium 2 and Tranium 2 both ship.", 1, 1)]
+    units = [Unit("1", "d.md", "Chips", "paragraph", "We ship Trainium 2 and Tranium 2.", 1, 1)]
     assert Vocabulary.of(units).resolve("trn2") == "trn2"

@@ -28,6 +28,7 @@ from .grounding import (
 from .llm import ModelBusy, cancellable, chat_model, model_label
 from .models import ModelUnavailable
 from .retrieval import Focused, Hit, HybridRetriever
+from .understand import FACT, answer_form
 from .vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
@@ -182,6 +183,19 @@ def _leans_on_history(question: str) -> bool:
     return bool(_ELLIPTICAL.search(question) or (_PRONOUN.search(question) and not names(question)))
 
 
+_CLAIM_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"(])|\s*\n+\s*")
+
+
+def claims(text: str) -> list[str]:
+    """An answer's claims: its sentences and bullets, list markers removed."""
+    return [part for part in (p.strip(" -•*\t") for p in _CLAIM_BREAK.split(text)) if part]
+
+
+def point_text(focused: Focused) -> str:
+    """A source's chosen statements as one line: a list's items joined by semicolons."""
+    return re.sub(r"\s*\n-\s*", "; ", focused.view).replace(":;", ":").replace("\n", " ")
+
+
 def source_line(n: int, unit: Unit, text: str) -> str:
     """How the prompt shows a source: its (focused) text, led by its section's title."""
     title = unit.section.split(" > ")[-1]
@@ -216,6 +230,17 @@ def split_question(question: str) -> list[str]:
     if len(parts) < 2:
         return [question]
     return [p + follow_up if follow_up and not _FOLLOW_UP.search(p) else p for p in parts]
+
+
+def _without_covered_tables(focused: list[Focused]) -> list[Focused]:
+    """A whole table is left out when one of its rows is there: the row says it better."""
+    rows = [f.unit for f in focused if f.unit.kind == "row"]
+    return [
+        f for f in focused
+        if f.unit.kind != "table" or not any(
+            r.source == f.unit.source and f.unit.start_line <= r.start_line <= f.unit.end_line for r in rows
+        )
+    ]
 
 
 def _prompt_safe(retriever: HybridRetriever, question: str, k: int) -> list[Hit]:
@@ -320,62 +345,107 @@ class AnswerChain:
         self, question: str, standalone: str, k: int | None, started: float, timings: dict[str, float],
         cancel: threading.Event | None = None,
     ) -> Iterator[Event]:
-        """Retrieve, focus, prompt and check for one (part of a) question."""
+        """The stages for one (part of a) question: choose the answer form, retrieve, build the
+        context, answer without the model where the sources decide it, else generate and check."""
+        form = answer_form(_FOLLOW_UP.sub("", standalone))
         retrieve_started = time.perf_counter()
-        hits = _prompt_safe(self.retriever, standalone, k or self.settings.k)
+        hits = _prompt_safe(self.retriever, standalone, k or self._form_k(form))
         timings["retrieve_ms"] = timings.get("retrieve_ms", 0.0) + (time.perf_counter() - retrieve_started) * 1000
         retrieved = [h.unit for h in hits]
-        focused = self._budgeted(self.retriever.focus(standalone, retrieved)) if hits else []
-        units = [f.unit for f in focused]
+        focused = self._context(standalone, retrieved, form)
+        answer = self._without_model(question, standalone, hits, focused)
+        if answer is None and form != FACT:
+            answer = self._points(question, standalone, focused)
+            yield Token(answer.answer)
+        if answer is None:
+            text, notice = "", ""
+            for piece in self._generated(standalone, focused, started, timings, cancel):
+                if isinstance(piece, Token):
+                    text += piece.text
+                    yield piece
+                else:
+                    notice = piece
+            answer = self._checked_claims(question, standalone, text.strip(), focused, notice)
+        yield _name_other_documents(answer, retrieved)
 
-        absent = self._absent_specifics(hits, standalone, retrieved)
+    def _form_k(self, form: str) -> int:
+        return self.settings.k if form == FACT else self.settings.points_k
+
+    def _context(self, standalone: str, retrieved: list[Unit], form: str) -> list[Focused]:
+        """What the answer is drawn from: for a fact, the one or two statements of each source
+        that match, within the prompt's token budget; for points, whole rows, lists and
+        paragraphs (a list or an explanation needs its items, not one cell)."""
+        if not retrieved:
+            return []
+        if form == FACT:
+            return self._budgeted(self.retriever.focus(standalone, retrieved))
+        return self.retriever.focus(
+            standalone, retrieved, per_unit=self.settings.points_statements_per_unit,
+            statement_margin=self.settings.points_statement_margin, unit_margin=self.settings.points_unit_margin,
+        )
+
+    def _without_model(
+        self, question: str, standalone: str, hits: list[Hit], focused: list[Focused]
+    ) -> Answer | None:
+        """The answer when the sources alone decide it: nothing covers the question, the only
+        matching passages address an AI assistant, or the best match is a blank cell."""
+        units = [f.unit for f in focused]
+        absent = self._absent_specifics(hits, standalone, [h.unit for h in hits])
         if absent is not None:
             answer = self._refusal(question, standalone, units, NOT_COVERED)
             answer.notice = f"No retrieved passage mentions {', '.join(absent)}." if absent else ""
-            yield answer
-            return
-
+            return answer
         best = focused[0]
         if best.unit.addresses_assistant:
             answer = self._refusal(question, standalone, units, "")
-            answer = self._evidence_fallback(answer, focused, "The only matching passages address an AI assistant.")
-            yield _name_other_documents(answer, retrieved)
-            return
+            return self._evidence_fallback(answer, focused, "The only matching passages address an AI assistant.")
         if best.is_blank:
             text = f"The document does not give this; the analysis leaves that entry blank: “{best.view}” [1]"
             answer = self._refusal(question, standalone, units, text)
             answer.citations = [self._citation(1, best.unit, "", best.view)]
-            yield _name_other_documents(answer, retrieved)
-            return
+            return answer
+        return None
 
-        text, notice = "", ""
+    def _points(self, question: str, standalone: str, focused: list[Focused]) -> Answer:
+        """A list, an explanation or a comparison as the document's own statements, one cited
+        point per source, most relevant first: grounded by construction, and every item of a
+        list the document gives. (The 0.5B model, asked for cited bullets, kept fewer items and
+        copied its example; see evals/README.md.)"""
+        chosen = [f for f in _without_covered_tables(focused) if not f.is_blank][: self.settings.max_points]
+        chosen = chosen or focused[:1]
+        lines = [f"- {point_text(f)} [{n}]" for n, f in enumerate(chosen, 1)]
+        citations = [self._citation(n, f.unit, "", f.view) for n, f in enumerate(chosen, 1)]
+        return Answer(question, "\n".join(lines), False, True, citations, {}, self.model, standalone,
+                      [f.unit for f in chosen], mode="quote")
+
+    def _generated(
+        self, standalone: str, focused: list[Focused], started: float, timings: dict[str, float],
+        cancel: threading.Event | None,
+    ) -> Iterator[Token | str]:
+        """The model's answer as it streams (Tokens); a failure ends it with a notice (str)."""
         try:
             chain = ANSWER_PROMPT | cancellable(chat_model(self.settings), cancel) | StrOutputParser()
             sources = "\n".join(source_line(n, f.unit, f.view) for n, f in enumerate(focused, 1))
             deadline = started + self.settings.llm_timeout_s
             for piece in chain.stream({"sources": sources, "question": standalone}):
                 timings.setdefault("ttft_ms", (time.perf_counter() - started) * 1000)
-                text += piece
                 yield Token(piece)
                 if time.perf_counter() > deadline:
                     raise TimeoutError
                 if cancel is not None and cancel.is_set():
-                    break
+                    return
         except TimeoutError:
-            notice = "The model did not answer in time, so here is the evidence instead."
+            yield "The model did not answer in time, so here is the evidence instead."
         except ModelUnavailable as err:
             log.error("model unavailable: %s", err)
-            notice = "The model is unavailable, so here is the evidence instead."
+            yield "The model is unavailable, so here is the evidence instead."
         except ModelBusy:
-            notice = "The model is busy with other questions, so here is the evidence instead."
+            yield "The model is busy with other questions, so here is the evidence instead."
         except Exception as err:  # a provider's network or protocol error: show the evidence
             log.error("model failed: %s: %s", type(err).__name__, err)
-            if "timeout" in type(err).__name__.lower() or "timed out" in str(err).lower():
-                notice = "The model did not answer in time, so here is the evidence instead."
-            else:
-                notice = "The model failed, so here is the evidence instead."
-        answer = self._checked(question, standalone, text.strip(), focused, notice)
-        yield _name_other_documents(answer, retrieved)
+            timed_out = "timeout" in type(err).__name__.lower() or "timed out" in str(err).lower()
+            yield ("The model did not answer in time" if timed_out else "The model failed") + \
+                ", so here is the evidence instead."
 
     def _standalone(self, question: str, history: History) -> str:
         """The follow-up rewritten to stand alone, or the follow-up tied to its predecessor.
@@ -420,17 +490,11 @@ class AnswerChain:
         return absent or None
 
     def _budgeted(self, focused: list[Focused]) -> list[Focused]:
-        """Sources in rank order within the token budget; a table whose row is there is left out."""
+        """Sources in rank order within the token budget."""
         chosen: list[Focused] = []
         used = 0
-        for f in focused:
-            unit = f.unit
-            if unit.kind == "table" and any(
-                c.unit.kind == "row" and c.unit.source == unit.source
-                and unit.start_line <= c.unit.start_line <= unit.end_line for c in focused
-            ):
-                continue
-            cost = tokens.count(source_line(len(chosen) + 1, unit, f.view), self.settings.cache_dir)
+        for f in _without_covered_tables(focused):
+            cost = tokens.count(source_line(len(chosen) + 1, f.unit, f.view), self.settings.cache_dir)
             if used + cost <= self.settings.prompt_token_budget or not chosen:
                 chosen.append(f)
                 used += cost
@@ -438,6 +502,21 @@ class AnswerChain:
 
     def _refusal(self, question: str, standalone: str, units: list[Unit], text: str) -> Answer:
         return Answer(question, text, True, True, [], {}, self.model, standalone, units, mode="refusal")
+
+    def _checked_claims(
+        self, question: str, standalone: str, text: str, focused: list[Focused], notice: str
+    ) -> Answer:
+        """Each claim (sentence or bullet) of the model's answer checked on its own: one that
+        fails is dropped and the rest shown; only when none survives does the reader get what
+        the single check gives (the closest passage)."""
+        parts = claims(text)
+        if notice or len(parts) < 2:
+            return self._checked(question, standalone, text, focused, notice)
+        checked = [self._checked(question, standalone, part, focused, "") for part in parts]
+        kept = [a for a in checked if a.mode == "answer"]
+        if not kept:
+            return next((a for a in checked if not a.refused), checked[0])
+        return _joined(question, standalone, kept)
 
     def _checked(
         self, question: str, standalone: str, text: str, focused: list[Focused], notice: str

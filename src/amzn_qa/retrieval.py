@@ -118,7 +118,10 @@ class HybridRetriever:
             for i in best
         ]
 
-    def focus(self, query: str, units: list[Unit]) -> list[Focused]:
+    def focus(
+        self, query: str, units: list[Unit], per_unit: int | None = None,
+        statement_margin: float | None = None, unit_margin: float | None = None,
+    ) -> list[Focused]:
         """Each unit cut down to its statements nearest the question, most relevant unit first.
 
         A small model given a whole table row picks the wrong column, and given five rows the
@@ -139,11 +142,12 @@ class HybridRetriever:
         for unit, c in zip(units, cut):
             ranked = sorted(((next(scores), i) for i in range(len(c.items))), reverse=True)
             best = ranked[0][0]
-            chosen = [i for score, i in ranked[: self.settings.statements_per_unit]
-                      if score >= best - self.settings.statement_margin]
+            chosen = [i for score, i in ranked[: per_unit or self.settings.statements_per_unit]
+                      if score >= best - (statement_margin if statement_margin is not None else self.settings.statement_margin)]
             focused.append(Focused(unit, c.view(chosen), best, c.items[ranked[0][1]]))
         top = max(f.relevance for f in focused)
-        focused = [f for f in focused if f.relevance >= top - self.settings.unit_margin]
+        margin = unit_margin if unit_margin is not None else self.settings.unit_margin
+        focused = [f for f in focused if f.relevance >= top - margin]
         return sorted(focused, key=lambda f: -f.relevance)
 
     def section_text(self, units: list[Unit]) -> str:

@@ -37,6 +37,7 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 # "Amazon Marketing Cloud (AMC)": an abbreviation the document defines for a longer name.
 _ALIAS = re.compile(r"\b([A-Z][\w&-]*(?:\s+[A-Z][\w&-]*){0,4})\s+\(([A-Z][A-Z0-9&]{1,9})\)")
 _VOWELS = set("aeiou")
+_MID_SENTENCE = re.compile(r"\b[a-z]+,? ([A-Z][A-Za-z0-9]+)")  # "than Azure", not "Analysis Date"
 
 
 @dataclass
@@ -51,31 +52,38 @@ class Vocabulary:
 
     @classmethod
     def of(cls, units: list[Unit]) -> Vocabulary:
-        vocabulary, spellings = cls(), Counter()
+        vocabulary, spellings, mid_sentence = cls(), Counter(), set()
         for unit in units:
             text = f"{unit.section}\n{unit.text}"
             spellings.update(_WORD.findall(text))
+            mid_sentence.update(_MID_SENTENCE.findall(text))
             vocabulary.numbered.update(n.lower() for n in re.findall(r"\b([A-Z][A-Za-z]+) \d\b", text))
             for long_form, short in _ALIAS.findall(text):
                 vocabulary.aliases.setdefault(short.lower(), long_form)
         for spelling, count in spellings.items():
             vocabulary.words[spelling.lower()] += count
-        # A name is a word the documents only ever write capitalised ("Trainium", "AgentCore").
+        # A name is a word the documents only ever write capitalised, and either write so in the
+        # middle of a sentence ("than Azure") or with inner capitals or digits ("AgentCore",
+        # "EC2"); a table header's "Date" is not one.
         lower_case = {w for w in spellings if w.islower()}
         for spelling in spellings:
-            if not spelling.islower() and spelling.lower() not in lower_case:
+            inner = any(c.isupper() or c.isdigit() for c in spelling[1:])
+            if spelling[0].isupper() and spelling.lower() not in lower_case and (inner or spelling in mid_sentence):
                 vocabulary.names.setdefault(spelling.lower(), spelling)
         return vocabulary
 
     def resolve(self, question: str) -> str:
         """The question with unknown words replaced by the documents' own (shorthand expanded,
-        misspelled or abbreviated names corrected); known words are left as typed."""
+        misspelled or abbreviated names corrected), and the documents' names capitalised as they
+        write them ("azure" -> "Azure"); other known words are left as typed."""
         return _TOKEN.sub(lambda m: self._resolved_word(m.group()), question)
 
     def _resolved_word(self, word: str) -> str:
         lower = word.lower()
         if lower in self.aliases and word.isupper():
             return f"{word} ({self.aliases[lower]})"
+        if lower in self.names:
+            return self.names[lower]  # written as the documents write a name, so checks see it
         if lower in self.words:
             return word
         if lower in FINANCE_SHORTHAND:
