@@ -51,3 +51,8 @@ def test_an_ambiguous_abbreviation_is_left_as_typed():
 
     units = [Unit("1", "d.md", "Chips", "paragraph", "We ship Trainium 2 and Tranium 2.", 1, 1)]
     assert Vocabulary.of(units).resolve("trn2") == "trn2"
+
+
+def test_model_numbers_no_document_has_are_reported_in_any_case(vocabulary):
+    assert vocabulary.unknown_codes("nvidia b200 price vs GB300") == ["b200", "GB300"]
+    assert vocabulary.unknown_codes("h100 price and ec2 share") == []

@@ -479,15 +479,17 @@ class AnswerChain:
 
         Nothing relevant at all (low similarity, no shared keyword) gives []; otherwise the
         names and figures of the question that no source mentions ("CEO", "B200",
-        "Graviton 5"): an answer drawn from such sources would be about something else.
+        "Graviton 5"), and model numbers typed in lower case that no document has ("b200"): an
+        answer drawn from such sources would be about something else.
         """
         if not hits or (
             max(h.similarity for h in hits) < self.settings.min_relevance
             and not any(h.keyword_score > 0 for h in hits)
         ):
             return []
-        absent = unsupported(_FOLLOW_UP.sub("", question), "\n".join(u.evidence_text for u in units))
-        return absent or None
+        asked = _FOLLOW_UP.sub("", question)
+        absent = unsupported(asked, "\n".join(u.evidence_text for u in units))
+        return absent + self.vocabulary.unknown_codes(asked) or None
 
     def _budgeted(self, focused: list[Focused]) -> list[Focused]:
         """Sources in rank order within the token budget."""

@@ -37,6 +37,7 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 # "Amazon Marketing Cloud (AMC)": an abbreviation the document defines for a longer name.
 _ALIAS = re.compile(r"\b([A-Z][\w&-]*(?:\s+[A-Z][\w&-]*){0,4})\s+\(([A-Z][A-Z0-9&]{1,9})\)")
 _VOWELS = set("aeiou")
+_CODE = re.compile(r"\b[A-Za-z]+\d+[A-Za-z0-9]*\b")
 _MID_SENTENCE = re.compile(r"\b[a-z]+,? ([A-Z][A-Za-z0-9]+)")  # "than Azure", not "Analysis Date"
 
 
@@ -77,6 +78,11 @@ class Vocabulary:
         misspelled or abbreviated names corrected), and the documents' names capitalised as they
         write them ("azure" -> "Azure"); other known words are left as typed."""
         return _TOKEN.sub(lambda m: self._resolved_word(m.group()), question)
+
+    def unknown_codes(self, question: str) -> list[str]:
+        """Model numbers and codes of the question ("b200", "gb300") that no document has, in
+        whatever case they were typed: a question about them is about something else."""
+        return [code for code in _CODE.findall(question) if code.lower() not in self.words]
 
     def _resolved_word(self, word: str) -> str:
         lower = word.lower()
