@@ -110,3 +110,20 @@ def test_a_blank_cell_is_recognised(retriever):
     focused = retriever.focus(question, [h.unit for h in retriever.retrieve(question)])
     row = next(f for f in focused if f.unit.kind == "row" and "Graviton 4" in f.unit.text)
     assert row.is_blank and row.best == "Adoption: none given."
+
+
+def test_a_follow_up_is_focused_on_its_own_words_and_the_earlier_subject():
+    from amzn_qa.chain import _focus_query
+
+    tied = 'What does it compete with? (follow-up to: "How many developers adopted Curo in its first days?")'
+    assert _focus_query(tied) == "What does it compete with? Curo"
+    assert _focus_query("What does Curo compete with?") == "What does Curo compete with?"
+
+
+def test_a_figure_from_another_column_does_not_answer_the_asked_period():
+    from amzn_qa.grounding import not_the_asked_period
+
+    row = [("Current", "30+ regions"), ("2027 Target", "none given")]
+    assert not_the_asked_period("regions planned by 2027", [("Current", "30+ regions")], row)
+    assert not not_the_asked_period("regions planned by 2027", [("2027 Target", "40")], row)
+    assert not not_the_asked_period("how many regions now", [("Current", "30+ regions")], row)

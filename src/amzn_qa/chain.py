@@ -19,10 +19,10 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from . import tokens
 from .config import Settings
-from .documents import Unit
+from .documents import Unit, cells
 from .grounding import (
     CITATION, best_quote, cells_holding, cited_numbers, figures as figures_in, grounding_problems,
-    is_refusal, keep_citations, names, normalised, off_topic, other_period, renumber_citations,
+    is_refusal, keep_citations, not_the_asked_period, names, normalised, off_topic, other_period, renumber_citations,
     says_nothing_new, support_score, unsupported, unsupported_wording, whole_cell, wrong_kind_of_figure,
 )
 from .llm import ModelBusy, cancellable, chat_model, model_label
@@ -177,6 +177,17 @@ _FOLLOW_UP = re.compile(r' \(follow-up to: ".*"\)$', re.DOTALL)
 # it compete with?", but not "How many developers adopted Curo in its first days?").
 _ELLIPTICAL = re.compile(r"^\s*(and|or|but|also|what about|how about|same)\b|^\W*(\w+\W+){0,2}\w*\W*$", re.I)
 _PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|this|that|these|those|he|she|his|her|there)\b", re.I)
+
+
+def _focus_query(standalone: str) -> str:
+    """What a source's statements are scored against: a follow-up's own words and the names of
+    the turn it follows (its subject). The earlier question's other words would pick the
+    earlier answer's statement again ("What does it compete with?" after an adoption question)."""
+    earlier = _FOLLOW_UP.search(standalone)
+    if not earlier:
+        return standalone
+    subject = " ".join(dict.fromkeys(names(earlier.group()[len(' (follow-up to: "'):-2])))
+    return f"{standalone[:earlier.start()]} {subject}".strip()
 
 
 def _leans_on_history(question: str) -> bool:
@@ -377,10 +388,11 @@ class AnswerChain:
         paragraphs (a list or an explanation needs its items, not one cell)."""
         if not retrieved:
             return []
+        query = _focus_query(standalone)
         if form == FACT:
-            return self._budgeted(self.retriever.focus(standalone, retrieved))
+            return self._budgeted(self.retriever.focus(query, retrieved))
         return self.retriever.focus(
-            standalone, retrieved, per_unit=self.settings.points_statements_per_unit,
+            query, retrieved, per_unit=self.settings.points_statements_per_unit,
             statement_margin=self.settings.points_statement_margin, unit_margin=self.settings.points_unit_margin,
         )
 
@@ -574,7 +586,9 @@ class AnswerChain:
         if wrong_kind_of_figure(asked, text, evidence):
             return self._evidence_fallback(answer, focused, "The question asks for money; the answer's figures are not.")
         held = cells_holding(text, [units[n - 1] for n in numbers])
-        if held and all(other_period(asked, column) for column, _ in held):
+        cited_cells = [cell for n in numbers for cell in cells(units[n - 1])]
+        if held and (all(other_period(asked, column) for column, _ in held)
+                     or not_the_asked_period(asked, held, cited_cells)):
             return self._evidence_fallback(answer, focused, "The answer comes from a column for another period.")
         text = whole_cell(text, held)
         # The cited sources must be about what was asked: a "Graviton 3" row does not answer a

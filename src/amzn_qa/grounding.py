@@ -242,6 +242,14 @@ def other_period(question: str, column: str) -> bool:
     return bool(asked and named and not asked & named)
 
 
+def not_the_asked_period(question: str, held: list[tuple[str, str]], cited_cells: list[tuple[str, str]]) -> bool:
+    """The question names a period the cited table has a column for ("2027 Target"), and the
+    answer's cells come from other columns ("Current"): a neighbouring figure, not the asked one."""
+    asked = set(_PERIOD.findall(question))
+    period_columns = {column for column, _ in cited_cells if asked & set(_PERIOD.findall(column))}
+    return bool(period_columns) and not any(column in period_columns for column, _ in held)
+
+
 def whole_cell(text: str, held: list[tuple[str, str]]) -> str:
     """An answer that is a piece of one short cell ("Medium" of "Medium (40-50%)") becomes the
     whole cell: a table's cell is one fact, and its qualifier is part of it."""
