@@ -23,6 +23,8 @@ def vocabulary() -> Vocabulary:
         ("trn2 power draw", "Trainium 2 power draw"),  # consonants + generation
         ("grvtn 4 perf", "Graviton 4 performance"),  # and analyst shorthand
         ("fcf outlook", "free cash flow outlook"),
+        ("capacity guided for q4 25", "capacity guided for Q4 2025"),  # a quarter's short year
+        ("AMC privacy angle", "AMC (Amazon Marketing Cloud) privacy angle"),  # an acronym of a name
         ("how big is azure vs aws", "how big is Azure vs AWS"),  # a name, capitalised as written
     ],
 )

@@ -37,6 +37,10 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 # "Amazon Marketing Cloud (AMC)": an abbreviation the document defines for a longer name.
 _ALIAS = re.compile(r"\b([A-Z][\w&-]*(?:\s+[A-Z][\w&-]*){0,4})\s+\(([A-Z][A-Z0-9&]{1,9})\)")
 _VOWELS = set("aeiou")
+# Two to four capitalised words in a row ("Amazon Marketing Cloud"): names an acronym may stand for.
+_PHRASE = re.compile(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+){1,3}\b")
+# "q4 25", "Q4'25", "4Q25": a quarter with a two-digit year.
+_SHORT_QUARTER = re.compile(r"\b[qQ]([1-4])\s?'?(\d{2})\b(?!\d)|\b([1-4])[qQ]'?(\d{2})\b")
 _CODE = re.compile(r"\b[A-Za-z]+\d+[A-Za-z0-9]*\b")
 _MID_SENTENCE = re.compile(r"\b[a-z]+,? ([A-Z][A-Za-z0-9]+)")  # "than Azure", not "Analysis Date"
 
@@ -50,6 +54,7 @@ class Vocabulary:
     names: dict[str, str] = field(default_factory=dict)  # lower-case -> as the documents write it
     numbered: set[str] = field(default_factory=set)  # names that come in generations ("Trainium 2")
     aliases: dict[str, str] = field(default_factory=dict)  # lower-case alias -> its long form
+    acronyms: dict[str, set[str]] = field(default_factory=dict)  # "amc" -> {"Amazon Marketing Cloud"}
 
     @classmethod
     def of(cls, units: list[Unit]) -> Vocabulary:
@@ -61,6 +66,9 @@ class Vocabulary:
             vocabulary.numbered.update(n.lower() for n in re.findall(r"\b([A-Z][A-Za-z]+) \d\b", text))
             for long_form, short in _ALIAS.findall(text):
                 vocabulary.aliases.setdefault(short.lower(), long_form)
+            for phrase in _PHRASE.findall(text):
+                initials = "".join(w[0] for w in phrase.split()).lower()
+                vocabulary.acronyms.setdefault(initials, set()).add(phrase)
         for spelling, count in spellings.items():
             vocabulary.words[spelling.lower()] += count
         # A name is a word the documents only ever write capitalised, and either write so in the
@@ -75,8 +83,10 @@ class Vocabulary:
 
     def resolve(self, question: str) -> str:
         """The question with unknown words replaced by the documents' own (shorthand expanded,
-        misspelled or abbreviated names corrected), and the documents' names capitalised as they
-        write them ("azure" -> "Azure"); other known words are left as typed."""
+        misspelled or abbreviated names corrected, "q4 25" read as Q4 2025, an acronym of one of
+        the documents' names spelled out), and the documents' names capitalised as they write
+        them ("azure" -> "Azure"); other known words are left as typed."""
+        question = _SHORT_QUARTER.sub(lambda m: f"Q{m.group(1) or m.group(3)} 20{m.group(2) or m.group(4)}", question)
         return _TOKEN.sub(lambda m: self._resolved_word(m.group()), question)
 
     def unknown_codes(self, question: str) -> list[str]:
@@ -94,6 +104,8 @@ class Vocabulary:
             return word
         if lower in FINANCE_SHORTHAND:
             return FINANCE_SHORTHAND[lower]
+        if word.isupper() and len(self.acronyms.get(lower, ())) == 1:
+            return f"{word} ({next(iter(self.acronyms[lower]))})"
         if len(lower) < 3 or "/" in lower or lower in english_words():
             return word
         return self._abbreviated(lower) or self._misspelled(lower) or word
