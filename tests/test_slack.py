@@ -320,3 +320,14 @@ def test_serve_starts_while_slack_is_unreachable_and_connects_later(slack_settin
     stand_in.shutdown()
     assert [m for m, _ in stand_in.calls].count("auth.test") == 1
     assert TOKEN not in caplog.text
+
+
+def test_points_are_rendered_as_a_slack_list_with_their_sources():
+    from amzn_qa.chain import Answer, Citation
+    from amzn_qa.slack_bot import to_mrkdwn
+
+    citations = [Citation(n, f"id{n}", "doc.md", f"Area > Topic {n}", n, n, f"point {n}") for n in (1, 2)]
+    answer = Answer("q", "- first point [1]\n- second <point> [2]", False, True, citations, {}, "m", mode="quote")
+    text = to_mrkdwn(answer)
+    assert text.startswith("• first point [1]\n• second &lt;point&gt; [2]\n")
+    assert "• *[1]* Area &gt; Topic 1 (doc.md, lines 1–1)" in text and "“point 1”" not in text

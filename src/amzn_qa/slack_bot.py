@@ -35,6 +35,7 @@ from .config import ConfigError
 
 log = logging.getLogger(__name__)
 SLACK_TEXT_LIMIT = 3000  # a section block's text; longer answers continue in more replies
+CITATION_LINE = "• *["  # how each line of the citation list starts
 THINKING = ":hourglass_flowing_sand: thinking…"
 SLOW_DOWN = "You are asking faster than I can answer; please wait a minute."
 _MENTION = re.compile(r"<@[A-Z0-9]+>\s*")
@@ -145,6 +146,8 @@ def to_mrkdwn(answer: Answer) -> str:
     """The answer in Slack mrkdwn, with a compact list of its citations; every piece that comes
     from a document (answer, heading, file name, quote) is escaped."""
     text = mrkdwn_escaped(answer.answer)
+    points = text.startswith("- ")  # a list, explanation or comparison: one cited point a line
+    text = re.sub(r"(?m)^- ", "• ", text)
     if answer.refused and answer.grounded:
         text = f":no_entry_sign: _Not covered by the document._ {text}"
     elif not answer.grounded:
@@ -153,7 +156,7 @@ def to_mrkdwn(answer: Answer) -> str:
     for c in answer.citations:
         quote = c.quote if len(c.quote) <= 160 else c.quote[:159] + "…"
         where = f"{mrkdwn_escaped(c.section)} ({mrkdwn_escaped(c.source)}, lines {c.start_line}–{c.end_line})"
-        lines.append(f"• *[{c.n}]* {where}: “{mrkdwn_escaped(quote)}”")
+        lines.append(f"{CITATION_LINE}{c.n}]* {where}" + ("" if points else f": “{mrkdwn_escaped(quote)}”"))
     return "\n".join(lines)
 
 
@@ -179,7 +182,7 @@ def thread_history(client: WebClient, channel: str, thread_ts: str, bot_user: st
         if not text or text == THINKING:
             continue
         mine = message.get("user") == bot_user or message.get("bot_id")
-        history.append({"role": "assistant" if mine else "user", "content": text.split("\n• ")[0]})
+        history.append({"role": "assistant" if mine else "user", "content": text.split(f"\n{CITATION_LINE}")[0]})
     return history[-8:]
 
 
