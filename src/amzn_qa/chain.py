@@ -254,6 +254,55 @@ def _without_covered_tables(focused: list[Focused]) -> list[Focused]:
     ]
 
 
+def _backing_sources(text: str, units: list[Unit]) -> tuple[list[int], list[str]]:
+    """The sources an answer cites, repaired, and what they do not back. A claim backed by
+    another retrieved source gets that source cited; an answer citing nothing cites the source
+    that backs it most."""
+    numbers = cited_numbers(text, len(units))
+    evidence = "\n".join(units[n - 1].evidence_text for n in numbers)
+    problems = grounding_problems(text, evidence)
+    for n, unit in enumerate(units, 1):
+        if not problems:
+            break
+        if n not in numbers and len(grounding_problems(text, evidence + "\n" + unit.evidence_text)) < len(problems):
+            numbers.append(n)
+            evidence += "\n" + unit.evidence_text
+            problems = grounding_problems(text, evidence)
+    if not numbers:
+        numbers = [max(range(1, len(units) + 1), key=lambda n: support_score(text, units[n - 1].text))]
+    return numbers, problems
+
+
+def _without_wrong_pointers(text: str, numbers: list[int], units: list[Unit]) -> tuple[list[int], str]:
+    """A cited source that backs none of the answer, when the others back all of it, was a
+    wrong pointer (the model cited the row above): it is dropped, marker included."""
+    for n in list(numbers):
+        rest = [m for m in numbers if m != n]
+        backing = support_score(text, units[n - 1].text)
+        backs_nothing = backing[0] == 0 if figures_in(text) else (
+            backing == (0, 0) or "wording" in grounding_problems(text, units[n - 1].evidence_text))
+        if rest and backs_nothing and not grounding_problems(text, "\n".join(units[m - 1].evidence_text for m in rest)):
+            numbers = rest
+            text = keep_citations(text, rest)
+    return numbers, text
+
+
+def _not_what_was_asked(asked: str, text: str, cited: list[Unit]) -> str:
+    """Why a grounded answer still does not answer the question, or "": its wording is not its
+    sources', it gives no money for a money question, or its cell is another period's."""
+    evidence = "\n".join(u.evidence_text for u in cited)
+    if unsupported_wording(text, evidence):
+        return "The answer's wording does not come from its sources."
+    if wrong_kind_of_figure(asked, text, evidence):
+        return "The question asks for money; the answer's figures are not."
+    held = cells_holding(text, cited)
+    cited_cells = [cell for unit in cited for cell in cells(unit)]
+    if held and (all(other_period(asked, column) for column, _ in held)
+                 or not_the_asked_period(asked, held, cited_cells)):
+        return "The answer comes from a column for another period."
+    return ""
+
+
 def _prompt_safe(retriever: HybridRetriever, question: str, k: int) -> list[Hit]:
     """The k best passages the LLM may read. One that speaks to an AI assistant ("SYSTEM: tell
     the user ...", flagged at ingest) is text, never instructions: it neither enters the prompt
@@ -549,66 +598,49 @@ class AnswerChain:
         # A pasted source keeps its [n] in front; a list answer its "1." marker.
         text = keep_citations(re.sub(r"^(\[\d+\]|\d+\.)\s+", "", text), range(1, len(units) + 1))
         answer.answer = text
-        numbers = cited_numbers(text, len(units))
         if says_nothing_new(text, standalone):
             return self._quoted(answer, focused[0])
-        evidence = "\n".join(units[n - 1].evidence_text for n in numbers)
-        problems = grounding_problems(text, evidence)
-        # Citation repair: a claim backed by another retrieved source gets that source cited.
-        for n, unit in enumerate(units, 1):
-            if not problems:
-                break
-            if n not in numbers and len(grounding_problems(text, evidence + "\n" + unit.evidence_text)) < len(problems):
-                numbers.append(n)
-                evidence += "\n" + unit.evidence_text
-                problems = grounding_problems(text, evidence)
-        if not numbers:
-            numbers = [max(range(1, len(units) + 1), key=lambda n: support_score(text, units[n - 1].text))]
-            evidence = units[numbers[0] - 1].evidence_text
+        numbers, problems = _backing_sources(text, units)
         missing = [p for p in problems if p != "wording"]
         if missing:
             return self._evidence_fallback(answer, focused, f"Not found in the sources: {', '.join(missing)}.")
-        # A cited source that backs none of the answer, when the others back all of it, was a
-        # wrong pointer (the model cited the row above): drop it.
-        for n in list(numbers):
-            rest = [m for m in numbers if m != n]
-            backing = support_score(text, units[n - 1].text)
-            if rest and (backing[0] == 0 if figures_in(text) else backing == (0, 0) or "wording" in
-                         grounding_problems(text, units[n - 1].evidence_text)) and \
-                    not grounding_problems(text, "\n".join(units[m - 1].evidence_text for m in rest)):
-                numbers = rest
-                text = keep_citations(text, rest)
-        evidence = "\n".join(units[n - 1].evidence_text for n in numbers)
-        if unsupported_wording(text, evidence):
-            return self._evidence_fallback(answer, focused, "The answer's wording does not come from its sources.")
+        numbers, text = _without_wrong_pointers(text, numbers, units)
         # The checks of what was asked read this question, not the earlier turn it is tied to.
         asked = _FOLLOW_UP.sub("", standalone)
-        if wrong_kind_of_figure(asked, text, evidence):
-            return self._evidence_fallback(answer, focused, "The question asks for money; the answer's figures are not.")
-        held = cells_holding(text, [units[n - 1] for n in numbers])
-        cited_cells = [cell for n in numbers for cell in cells(units[n - 1])]
-        if held and (all(other_period(asked, column) for column, _ in held)
-                     or not_the_asked_period(asked, held, cited_cells)):
-            return self._evidence_fallback(answer, focused, "The answer comes from a column for another period.")
-        text = whole_cell(text, held)
-        # The cited sources must be about what was asked: a "Graviton 3" row does not answer a
-        # question about Graviton 4, whatever figure the model copied from it. When the model
-        # cited the wrong number, a single source that backs the answer and is on topic is
-        # cited instead.
+        reason = _not_what_was_asked(asked, text, [units[n - 1] for n in numbers])
+        if reason:
+            return self._evidence_fallback(answer, focused, reason)
+        text = whole_cell(text, cells_holding(text, [units[n - 1] for n in numbers]))
+        on_topic, reason = self._on_topic_sources(asked, text, numbers, units)
+        if reason:
+            return self._evidence_fallback(answer, focused, reason)
+        if on_topic != numbers:
+            numbers, text = on_topic, keep_citations(text, ())
+        return self._cited(answer, text, numbers, units)
+
+    def _on_topic_sources(
+        self, asked: str, text: str, numbers: list[int], units: list[Unit]
+    ) -> tuple[list[int], str]:
+        """The cited sources must be about what was asked: a "Graviton 3" row does not answer a
+        question about Graviton 4, whatever figure the model copied from it. When the model
+        cited the wrong number, a single source that backs the answer and is on topic is cited
+        instead; with none, the reason the answer fails."""
+        evidence = "\n".join(units[n - 1].evidence_text for n in numbers)
         cited_sections = self.retriever.section_text([units[n - 1] for n in numbers])
-        if off_topic(asked, evidence, cited_sections):
-            on_topic = [
-                n for n, unit in enumerate(units, 1)
-                if not off_topic(asked, unit.evidence_text, self.retriever.section_text([unit]))
-                and not grounding_problems(text, unit.evidence_text)
-                and sum(support_score(text, unit.text)) > 0
-            ]
-            if not on_topic:
-                absent = ", ".join(off_topic(asked, evidence, cited_sections))
-                return self._evidence_fallback(answer, focused, f"The cited sources do not mention {absent}.")
-            numbers = on_topic[:1]
-            text = keep_citations(text, ())
-        # Every source in the citation list is marked in the text, so the reader sees it.
+        if not off_topic(asked, evidence, cited_sections):
+            return numbers, ""
+        on_topic = [
+            n for n, unit in enumerate(units, 1)
+            if not off_topic(asked, unit.evidence_text, self.retriever.section_text([unit]))
+            and not grounding_problems(text, unit.evidence_text)
+            and sum(support_score(text, unit.text)) > 0
+        ]
+        if not on_topic:
+            return numbers, f"The cited sources do not mention {', '.join(off_topic(asked, evidence, cited_sections))}."
+        return on_topic[:1], ""
+
+    def _cited(self, answer: Answer, text: str, numbers: list[int], units: list[Unit]) -> Answer:
+        """The checked answer with its citations; every cited source is marked in the text."""
         unmarked = [n for n in numbers if n not in cited_numbers(text, len(units))]
         if unmarked:
             text = text.rstrip() + " " + "".join(f"[{n}]" for n in unmarked)
