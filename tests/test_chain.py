@@ -59,9 +59,7 @@ CURO_ADOPTION = [
     "history",
     [
         CURO_LAUNCH,
-        pytest.param(CURO_ADOPTION, marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-            "known bug in the answer path: after an adoption question the follow-up is answered with "
-            "a quote of the adoption row, not the competitors; remove this mark when it is fixed"))),
+        CURO_ADOPTION,
     ],
     ids=["after-launch-question", "after-adoption-question"],
 )

@@ -113,11 +113,15 @@ def test_a_blank_cell_is_recognised(retriever):
 
 
 def test_a_follow_up_is_focused_on_its_own_words_and_the_earlier_subject():
-    from amzn_qa.chain import _focus_query
+    from collections import Counter
 
-    tied = 'What does it compete with? (follow-up to: "How many developers adopted Curo in its first days?")'
-    assert _focus_query(tied) == "What does it compete with? Curo"
-    assert _focus_query("What does Curo compete with?") == "What does Curo compete with?"
+    from amzn_qa.chain import _focus_query
+    from amzn_qa.vocabulary import Vocabulary
+
+    vocabulary = Vocabulary(words=Counter({"aws": 90, "curo": 6}))
+    tied = 'What does it compete with? (follow-up to: "Which assistant did AWS launch, Curo?")'
+    assert _focus_query(tied, vocabulary) == "What does it compete with? Curo"
+    assert _focus_query("What does Curo compete with?", vocabulary) == "What does Curo compete with?"
 
 
 def test_a_figure_from_another_column_does_not_answer_the_asked_period():

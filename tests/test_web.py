@@ -89,9 +89,6 @@ def test_cited_answer_follow_up_refusal_and_feedback(page, server):
     assert "$50-70K" in rows[0][1] and "Trainium" in rows[0][3]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "known bug in the answer path: after an adoption question the follow-up is answered with a "
-    "quote of the adoption row, not the competitors; remove this mark when it is fixed"))
 def test_follow_up_is_answered_from_the_conversation(page):
     new_chat(page)
     ask(page, "How many developers adopted Curo in its first days?", 0)

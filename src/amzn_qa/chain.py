@@ -179,14 +179,16 @@ _ELLIPTICAL = re.compile(r"^\s*(and|or|but|also|what about|how about|same)\b|^\W
 _PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|this|that|these|those|he|she|his|her|there)\b", re.I)
 
 
-def _focus_query(standalone: str) -> str:
-    """What a source's statements are scored against: a follow-up's own words and the names of
-    the turn it follows (its subject). The earlier question's other words would pick the
-    earlier answer's statement again ("What does it compete with?" after an adoption question)."""
+def _focus_query(standalone: str, vocabulary: Vocabulary) -> str:
+    """What a source's statements are scored against: a follow-up's own words and the subject of
+    the turn it follows, its most specific name (the one the documents use least: "Curo", not
+    "AWS"). The earlier question's other words would pick the earlier answer's statement again
+    ("What does it compete with?" after an adoption question)."""
     earlier = _FOLLOW_UP.search(standalone)
     if not earlier:
         return standalone
-    subject = " ".join(dict.fromkeys(names(earlier.group()[len(' (follow-up to: "'):-2])))
+    named = names(earlier.group()[len(' (follow-up to: "'):-2])
+    subject = min(named, key=lambda name: vocabulary.words[name.lower()], default="")
     return f"{standalone[:earlier.start()]} {subject}".strip()
 
 
@@ -437,7 +439,7 @@ class AnswerChain:
         paragraphs (a list or an explanation needs its items, not one cell)."""
         if not retrieved:
             return []
-        query = _focus_query(standalone)
+        query = _focus_query(standalone, self.vocabulary)
         if form == FACT:
             return self._budgeted(self.retriever.focus(query, retrieved))
         return self.retriever.focus(
