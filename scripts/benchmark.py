@@ -2,7 +2,11 @@
 memory, with the default settings on this machine. Prints numbers; asserts nothing. Questions
 come from the dev split (the test split is kept for reporting answer quality: evals/README.md).
 
-    .venv/bin/python scripts/benchmark.py [--questions N]
+    .venv/bin/python scripts/benchmark.py [--questions N] [--cli-questions N]
+
+It also times the command line per question, same questions, same run: the stand-alone
+`amzn-qa ask` (loads torch, the embedder and the model itself) next to `amzn-qa ask --server URL`
+(asks a running `amzn-qa serve`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import json
 import platform
 import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,6 +32,7 @@ from amzn_qa.retrieval import HybridRetriever
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--questions", type=int, default=24)
+    parser.add_argument("--cli-questions", type=int, default=3)
     args = parser.parse_args()
     questions = [c.question for c in sample([c for c in load_split("dev") if not c.history], args.questions)]
 
@@ -72,8 +79,33 @@ def main() -> None:
         "answer_ms_p50": round(statistics.median(total)),
         "answer_ms_p95": round(percentile(total, 95)),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        **cli_wall_times(questions[: args.cli_questions]),
     }
     print(json.dumps(figures, indent=1))
+
+
+def cli_wall_times(questions: list[str]) -> dict[str, float]:
+    """Seconds per `amzn-qa ask` question, stand-alone and through a running server."""
+    from loadtest import start_server  # scripts/ is on the path when this runs as a script
+
+    def timed(*args: str) -> float:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "amzn_qa.cli", "ask", *args], check=True, capture_output=True)
+        return time.perf_counter() - started
+
+    proc, url = start_server()
+    try:
+        timed("--server", url, questions[0])  # the server loads its model on its first question
+        alone = [timed(q) for q in questions]
+        served = [timed("--server", url, q) for q in questions]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return {
+        "cli_questions": len(questions),
+        "cli_ask_standalone_s_p50": round(statistics.median(alone), 1),
+        "cli_ask_server_s_p50": round(statistics.median(served), 1),
+    }
 
 
 if __name__ == "__main__":
