@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     auth_username: str | None = Field(None, description="Login for the web chat and API (off when unset)")
     auth_password: str | None = Field(None, description="Password that goes with the login")
     ui_models: list[str] = Field(["local"], description="Providers offered in the chat's settings (JSON list)")
+    api_keys: list[str] = Field(
+        [], description="Bearer keys accepted by /v1 (OpenAI-compatible) and /mcp (JSON list; off when empty)"
+    )
+    server_url: str | None = Field(
+        None, description="`ask` and `chat` send questions to this running `amzn-qa serve` instead of loading models"
+    )
 
     # Slack bot (`amzn-qa slack`; tokens come from SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN)
     slack_mode: Literal["http", "socket"] = Field("http", description="Events API over HTTP, or Socket Mode")
