@@ -102,3 +102,20 @@ def test_configured_keys_are_required(keyed_server):
     assert raised.value.response.json()["error"]["code"] == "invalid_api_key"
     assert httpx.post(f"{keyed_server}/mcp", json={}).status_code == 401
     assert [model.id for model in client(keyed_server, "key-2").models.list()] == ["amzn-qa"]
+
+
+def test_with_a_login_v1_takes_a_key_or_basic_but_not_the_chat_session(shared_settings):
+    from fastapi.testclient import TestClient
+
+    from amzn_qa.api import create_app
+
+    settings = shared_settings.model_copy(update={"auth_username": "analyst", "auth_password": "s3cret",
+                                                  "api_keys": ["key-1"]})
+    with TestClient(create_app(settings, with_ui=True)) as app:
+        assert app.get("/v1/models").status_code == 401
+        assert app.get("/v1/models", auth=("analyst", "wrong")).status_code == 401
+        assert app.get("/v1/models", auth=("analyst", "s3cret")).status_code == 200
+        assert app.get("/v1/models", headers={"Authorization": "Bearer key-1"}).status_code == 200
+        assert app.post("/api/ask", json={"question": ""}, headers={"Authorization": "Bearer key-1"}).status_code == 401
+        assert app.post("/login", data={"username": "analyst", "password": "s3cret"}).status_code == 200
+        assert app.get("/v1/models").status_code == 401  # the chat's session cookie is not a key

@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     # Input limits
     max_question_chars: int = Field(500, ge=10, description="Longest question accepted")
     max_body_bytes: int = Field(
-        65536, ge=1024, description="Largest HTTP request body accepted by /api and /slack (chunked bodies too)"
+        65536, ge=1024, description="Largest HTTP request body accepted by /api, /slack, /v1 and /mcp (chunked bodies too)"
     )
     max_history_turns: int = Field(20, ge=0, description="Most earlier turns an API request may send")
     max_turn_chars: int = Field(4000, ge=100, description="Longest earlier turn an API request may send")
