@@ -40,9 +40,11 @@ async def session_report(server, question: str = KIVA) -> dict:
         resources = await session.list_resources()
         document = await session.read_resource(f"amzn-qa://documents/{DOCUMENT}")
         bad = await session.call_tool("ask", {"question": "   "})
+        long_history = await session.call_tool("ask", {"question": KIVA, "history": [{"role": "user", "content": "x"}] * 21})
     return {"tools": {tool.name for tool in tools.tools}, "ask": asked.structured_content,
             "search": searched.structured_content["passages"], "resources": {str(r.uri) for r in resources.resources},
-            "document": document.contents[0].text, "bad": (bad.is_error, bad.content[0].text)}
+            "document": document.contents[0].text, "bad": (bad.is_error, bad.content[0].text),
+            "long_history": (long_history.is_error, long_history.content[0].text)}
 
 
 def check(report: dict, corpus) -> None:
@@ -53,6 +55,7 @@ def check(report: dict, corpus) -> None:
     assert f"amzn-qa://documents/{DOCUMENT}" in report["resources"]
     assert report["document"] == (corpus / DOCUMENT).read_text(encoding="utf-8")
     assert report["bad"][0] and "empty" in report["bad"][1]
+    assert report["long_history"][0] and "the limit is 20" in report["long_history"][1]
 
 
 def essentials(answer_text: str, citations: list[dict]) -> tuple[str, list[str]]:

@@ -6,6 +6,7 @@ behind the same authentication as /v1).
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -61,6 +62,7 @@ def build_server(settings: Settings, chain: Callable[[], AnswerChain]):
     from mcp.server.mcpserver.exceptions import ToolError
     from mcp.server.mcpserver.resources import FileResource
 
+    from .api import validate_history
     from .chain import QuestionError, validate_question
     from .index import IndexUnavailable
 
@@ -71,7 +73,8 @@ def build_server(settings: Settings, chain: Callable[[], AnswerChain]):
         """Answer a question from the documents, with numbered citations (document, section, lines)."""
         turns = [turn.model_dump() for turn in history or []]
         try:
-            answer = chain().ask(question, turns[-settings.max_history_turns:] if settings.max_history_turns else [])
+            validate_history(turns, settings)
+            answer = chain().ask(question, turns)
         except (QuestionError, IndexUnavailable) as err:
             raise ToolError(str(err)) from err
         return AskResult.model_validate(answer.to_json())
@@ -85,7 +88,7 @@ def build_server(settings: Settings, chain: Callable[[], AnswerChain]):
             raise ToolError(str(err)) from err
         return SearchResult(passages=[
             Passage(source=h.unit.source, section=h.unit.section, start_line=h.unit.start_line,
-                    end_line=h.unit.end_line, text=h.unit.text, score=h.score) for h in hits[:k]
+                    end_line=h.unit.end_line, text=h.unit.text, score=h.score) for h in hits
         ])
 
     for path in sorted(settings.corpus_dir.glob("*.md")):
@@ -98,11 +101,13 @@ def serve_stdio(settings: Settings) -> None:
     from .chain import AnswerChain
 
     chains: list[AnswerChain] = []
+    lock = threading.Lock()  # tool calls run in worker threads; the models load once
 
     def chain() -> AnswerChain:
-        if not chains:
-            chains.append(AnswerChain(settings))
-        return chains[0]
+        with lock:
+            if not chains:
+                chains.append(AnswerChain(settings))
+            return chains[0]
 
     build_server(settings, chain).run("stdio")
 

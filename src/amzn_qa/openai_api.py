@@ -164,7 +164,7 @@ def mount(app: FastAPI, backend) -> None:
             question, history = conversation(body, settings.max_history_turns)
             validate_history(history, settings)
             question = validate_question(question, settings)
-            chain = backend.chain()
+            chain = await anyio.to_thread.run_sync(backend.chain)  # the first call loads the models
         except OpenAIError as err:
             return err.response()
         except QuestionError as err:
