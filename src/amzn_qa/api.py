@@ -25,7 +25,7 @@ from typing_extensions import TypedDict
 from .chain import Answer, AnswerChain, QuestionError, Token, validate_question
 from .config import PROJECT_ROOT, Settings, _config_file
 from .feedback import FeedbackStore
-from .guards import BodyLimit, Login, LoginGate, StrictJSONRoute, error_response
+from .guards import BodyLimit, Login, StrictJSONRoute, error_response
 from .index import IndexUnavailable
 from .models import ModelUnavailable
 
@@ -195,10 +195,13 @@ def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAP
 
         mount(app, create_slack_app(backend.chain(), rate_limit=settings.slack_rate_limit))
 
+    mount_protocols(app, backend)
     if with_ui:
         mount_chat(app, backend, login)
-    if login:
-        app.add_middleware(LoginGate, login=login)
+    if login or settings.api_keys:
+        from .openai_api import ProtocolGate
+
+        app.add_middleware(ProtocolGate, keys=settings.api_keys, login=login)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # added last: runs first
     return app
 
@@ -217,6 +220,15 @@ def add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(IndexUnavailable)
     async def index_error(request: Request, exc: IndexUnavailable):
         return error_response(503, str(exc))
+
+
+def mount_protocols(app: FastAPI, backend: Backend) -> None:
+    """The OpenAI-compatible API at /v1 and the MCP server at /mcp (before the chat, which
+    answers every path it is given)."""
+    from . import mcp_server, openai_api
+
+    openai_api.mount(app, backend)
+    mcp_server.mount(app, backend)
 
 
 def mount_chat(app: FastAPI, backend: Backend, login: Login | None) -> None:

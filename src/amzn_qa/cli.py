@@ -1,4 +1,4 @@
-"""Command line: ingest, ask, chat, serve, slack, eval."""
+"""Command line: ingest, ask, chat, serve, slack, mcp, eval."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from .config import ConfigError, Settings
 
 
 # Command-line flags that override a setting, by flag name.
-_FLAG_SETTINGS = {"llm": "llm", "k": "k", "host": "host", "port": "port", "mode": "slack_mode"}
+_FLAG_SETTINGS = {"llm": "llm", "k": "k", "host": "host", "port": "port", "mode": "slack_mode",
+                  "server": "server_url"}
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -34,33 +35,82 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 1 if report.problems and not report.units else 0
 
 
-def format_answer(answer) -> str:
-    lines = [answer.answer]
-    if answer.notice and not answer.answer.startswith(answer.notice):
-        lines.append(f"  ({answer.notice})")
-    for c in answer.citations:
-        lines.append(f"  [{c.n}] {c.source}:{c.start_line}-{c.end_line} {c.section}: “{c.quote}”")
+def format_answer(text: str, citations: list[dict], notice: str = "") -> str:
+    lines = [text]
+    if notice and not text.startswith(notice):
+        lines.append(f"  ({notice})")
+    for c in citations:
+        lines.append(f"  [{c['n']}] {c['source']}:{c['start_line']}-{c['end_line']} {c['section']}: “{c['quote']}”")
     return "\n".join(lines)
 
 
-def cmd_ask(args: argparse.Namespace) -> int:
-    from .chain import Token
+def formatted(answer) -> str:
+    return format_answer(answer.answer, answer.to_json()["citations"], answer.notice)
 
-    chain = _chain(_settings(args))
+
+class ServerError(Exception):
+    """`--server` could not be reached, or refused the question; the message says which."""
+
+
+def ask_server(settings: Settings, question: str, history: list[dict[str, str]] | None = None,
+               k: int | None = None) -> dict:
+    """The `ask --json` object from a running `amzn-qa serve` (POST /api/ask), no models loaded here."""
+    import httpx
+
+    auth = (settings.auth_username, settings.auth_password or "") if settings.auth_username else None
+    body = {"question": question, "history": history or [], **({"k": k} if k else {})}
+    try:
+        response = httpx.post(settings.server_url.rstrip("/") + "/api/ask", json=body, auth=auth,
+                              timeout=settings.llm_timeout_s + 60)
+    except httpx.HTTPError as err:
+        raise ServerError(f"cannot reach the server at {settings.server_url}: {err}") from err
+    if response.status_code != 200:
+        try:
+            message = response.json()["error"]
+        except (ValueError, KeyError, TypeError):
+            message = response.text[:200]
+        raise ServerError(f"the server answered {response.status_code}: {message}")
+    return response.json()
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if settings.server_url:
+        body = ask_server(settings, args.question, k=args.k)
+        print(json.dumps(body, ensure_ascii=False) if args.json else format_answer(body["answer"], body["citations"]))
+        return 0
+    chain = _chain(settings)
     if args.json:
         print(json.dumps(chain.ask(args.question).to_json(), ensure_ascii=False))
         return 0
-    for event in chain.stream(args.question):
-        if isinstance(event, Token):
-            continue
-        print(format_answer(event))
+    print(formatted(chain.ask(args.question)))
     return 0
 
 
-def cmd_chat(args: argparse.Namespace) -> int:
-    from .chain import QuestionError, Token
+def answer_turn(args: argparse.Namespace, settings: Settings, chain, question: str,
+                history: list[dict[str, str]]) -> None:
+    """Print one answer (tokens as they come when the models are local) and add the turn to `history`."""
+    if settings.server_url:
+        body = ask_server(settings, question, history, args.k)
+        print(format_answer(body["answer"], body["citations"]))
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": body["answer"]}]
+        return
+    from .chain import Token
 
-    chain = _chain(_settings(args))
+    for event in chain.stream(question, history):
+        if isinstance(event, Token):
+            print(event.text, end="", flush=True)
+        else:
+            print("\r\033[K" + formatted(event))
+            history += [
+                {"role": "user", "content": event.standalone_question or question},
+                {"role": "assistant", "content": event.answer},
+            ]
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    chain = None if settings.server_url else _chain(settings)
     history: list[dict[str, str]] = []
     print("Ask about the document; an empty line or Ctrl-D quits.")
     while True:
@@ -72,17 +122,16 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if not question:
             return 0
         try:
-            for event in chain.stream(question, history):
-                if isinstance(event, Token):
-                    print(event.text, end="", flush=True)
-                else:
-                    print("\r\033[K" + format_answer(event))
-                    history += [
-                        {"role": "user", "content": event.standalone_question or question},
-                        {"role": "assistant", "content": event.answer},
-                    ]
-        except QuestionError as err:
+            answer_turn(args, settings, chain, question, history)
+        except (ServerError, *_user_errors()) as err:
             print(err)
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    from .mcp_server import serve_stdio
+
+    serve_stdio(_settings(args))
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -117,6 +166,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_cli(args, _settings(args))
 
 
+SERVER_HELP = "ask a running `amzn-qa serve` at URL instead of loading the models (default: AMZN_QA_SERVER_URL)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="amzn-qa", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
@@ -131,12 +183,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object (see README)")
     p.add_argument("--k", type=int, help="number of sources")
     p.add_argument("--llm", help="local | local-1.5b | gguf:PATH | openai | bedrock | anthropic")
+    p.add_argument("--server", metavar="URL", help=SERVER_HELP)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", help="chat in the terminal, with follow-up questions")
     p.add_argument("--k", type=int)
     p.add_argument("--llm")
+    p.add_argument("--server", metavar="URL", help=SERVER_HELP)
     p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("mcp", help="the MCP server over stdio (tools ask and search, the documents as resources)")
+    p.add_argument("--llm")
+    p.add_argument("--k", type=int)
+    p.set_defaults(func=cmd_mcp)
 
     p = sub.add_parser("serve", help="web chat and JSON API on one server")
     p.add_argument("--host", help="listen address (default 127.0.0.1)")
@@ -175,19 +234,24 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     from pydantic import ValidationError
 
-    from .chain import QuestionError
-    from .evaluation import EvalError
-    from .index import IndexUnavailable
-    from .models import ModelUnavailable
-
     try:
         return args.func(args)
-    except (QuestionError, IndexUnavailable, ModelUnavailable, EvalError, ConfigError) as err:
-        print(f"amzn-qa: {err}", file=sys.stderr)
-        return 2
     except ValidationError as err:
         print(f"amzn-qa: invalid setting: {err.errors()[0]['loc']}: {err.errors()[0]['msg']}", file=sys.stderr)
         return 2
+    except Exception as err:
+        if not isinstance(err, (ServerError, *_user_errors())):
+            raise
+        print(f"amzn-qa: {err}", file=sys.stderr)
+        return 2
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """The errors that are the user's to fix. Only loaded modules are asked: one never imported
+    raised nothing, and importing it would load the models' libraries `--server` avoids."""
+    classes = {"amzn_qa.chain": "QuestionError", "amzn_qa.index": "IndexUnavailable",
+               "amzn_qa.models": "ModelUnavailable", "amzn_qa.evaluation": "EvalError"}
+    return (ConfigError, *(getattr(sys.modules[name], cls) for name, cls in classes.items() if name in sys.modules))
 
 
 if __name__ == "__main__":

@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     # Input limits
     max_question_chars: int = Field(500, ge=10, description="Longest question accepted")
     max_body_bytes: int = Field(
-        65536, ge=1024, description="Largest HTTP request body accepted by /api and /slack (chunked bodies too)"
+        65536, ge=1024, description="Largest HTTP request body accepted by /api, /slack, /v1 and /mcp (chunked bodies too)"
     )
     max_history_turns: int = Field(20, ge=0, description="Most earlier turns an API request may send")
     max_turn_chars: int = Field(4000, ge=100, description="Longest earlier turn an API request may send")
@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     auth_username: str | None = Field(None, description="Login for the web chat and API (off when unset)")
     auth_password: str | None = Field(None, description="Password that goes with the login")
     ui_models: list[str] = Field(["local"], description="Providers offered in the chat's settings (JSON list)")
+    api_keys: list[str] = Field(
+        [], description="Bearer keys accepted by /v1 (OpenAI-compatible) and /mcp (JSON list; off when empty)"
+    )
+    server_url: str | None = Field(
+        None, description="`ask` and `chat` send questions to this running `amzn-qa serve` instead of loading models"
+    )
 
     # Slack bot (`amzn-qa slack`; tokens come from SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN)
     slack_mode: Literal["http", "socket"] = Field("http", description="Events API over HTTP, or Socket Mode")
