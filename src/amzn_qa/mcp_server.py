@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from .chain import Citation
+
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
@@ -26,21 +28,11 @@ class Turn(BaseModel):
     content: str
 
 
-class CitationOut(BaseModel):
-    n: int
-    chunk_id: str
-    source: str
-    section: str
-    start_line: int
-    end_line: int
-    quote: str
-
-
 class AskResult(BaseModel):
     answer: str = Field(description="The answer, with [n] markers pointing at the citations")
     refused: bool = Field(description="True when the documents do not answer the question")
     mode: str = Field(description="How the answer came about (see the README's `ask --json`)")
-    citations: list[CitationOut]
+    citations: list[Citation]  # the chain's own citation, as `ask --json` gives it
 
 
 class Passage(BaseModel):

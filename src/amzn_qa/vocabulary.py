@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from rapidfuzz import fuzz, process
 
@@ -114,8 +114,13 @@ class Vocabulary:
         """The documents' word closest in spelling ("Bedrok" -> "Bedrock"), if close enough."""
         if len(word) < 4:
             return None
-        match = process.extractOne(word, [w for w in self.words if len(w) >= 4], scorer=fuzz.ratio, score_cutoff=80)
+        match = process.extractOne(word, self._long_words, scorer=fuzz.ratio, score_cutoff=80)
         return self.names.get(match[0], match[0]) if match else None
+
+    @cached_property
+    def _long_words(self) -> list[str]:
+        """The words a misspelling is matched against (shorter ones match too much by chance)."""
+        return [w for w in self.words if len(w) >= 4]
 
     def _abbreviated(self, word: str) -> str | None:
         """A name shortened to its consonants, perhaps with a generation number ("amzn" ->
