@@ -7,6 +7,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from amzn_qa import chain as chain_module
 from amzn_qa.chain import claims
+from amzn_qa.documents import statements
 from amzn_qa.grounding import CITATION
 
 
@@ -52,3 +53,16 @@ def test_a_point_never_repeats_a_whole_table_next_to_its_row(chain):
     answer = chain.ask("why does the ai audio stuff matter for amazon")
     kinds = [next(u.kind for u in answer.sources if u.id == c.chunk_id) for c in answer.citations]
     assert kinds.count("table") == 0 or kinds.count("row") == 0
+
+
+def test_points_follow_retrieval_order_and_keep_whole_rows(chain):
+    question = "walk me through the risks of the custom chips"
+    answer = chain.ask(question)
+    assert answer.mode == "quote"
+    order = [h.unit.id for h in chain.retriever.retrieve(answer.standalone_question, chain.settings.points_k)]
+    cited = [c.chunk_id for c in sorted(answer.citations, key=lambda c: c.n)]
+    assert cited == sorted(cited, key=order.index)
+    for citation in answer.citations:
+        unit = next(u for u in answer.sources if u.id == citation.chunk_id)
+        if unit.kind == "row":
+            assert citation.quote.count(": ") >= min(len(statements(unit).items), chain.settings.points_statements_per_unit)

@@ -417,7 +417,7 @@ class AnswerChain:
         focused = self._context(standalone, retrieved, form)
         answer = self._without_model(question, standalone, hits, focused)
         if answer is None and form != FACT:
-            answer = self._points(question, standalone, focused)
+            answer = self._points(question, standalone, focused, retrieved)
             yield Token(answer.answer)
         if answer is None:
             text, notice = "", ""
@@ -469,12 +469,15 @@ class AnswerChain:
             return answer
         return None
 
-    def _points(self, question: str, standalone: str, focused: list[Focused]) -> Answer:
+    def _points(self, question: str, standalone: str, focused: list[Focused], retrieved: list[Unit]) -> Answer:
         """A list, an explanation or a comparison as the document's own statements, one cited
-        point per source, most relevant first: grounded by construction, and every item of a
+        point per source in retrieval order: grounded by construction, and every item of a
         list the document gives. (The 0.5B model, asked for cited bullets, kept fewer items and
-        copied its example; see evals/README.md.)"""
-        chosen = [f for f in _without_covered_tables(focused) if not f.is_blank][: self.settings.max_points]
+        copied its example; see evals/README.md.) Retrieval order, which weighs the whole unit,
+        keeps more of what an explanation needs than the order of single best statements."""
+        rank = {u.id: n for n, u in enumerate(retrieved)}
+        by_rank = sorted(_without_covered_tables(focused), key=lambda f: rank[f.unit.id])
+        chosen = [f for f in by_rank if not f.is_blank][: self.settings.max_points]
         chosen = chosen or focused[:1]
         lines = [f"- {point_text(f)} [{n}]" for n, f in enumerate(chosen, 1)]
         citations = [self._citation(n, f.unit, "", f.view) for n, f in enumerate(chosen, 1)]

@@ -52,9 +52,9 @@ class Settings(BaseSettings):
         6, ge=1, description="Cells, bullets or sentences of a source kept in a list or explanation point"
     )
     points_statement_margin: float = Field(
-        0.2, ge=0, description="A point keeps a source's further statements this close to its best one"
+        1.0, ge=0, description="A point keeps a source's further statements this close to its best one"
     )
-    points_unit_margin: float = Field(0.3, ge=0, description="A point's source may be this far below the best source")
+    points_unit_margin: float = Field(0.5, ge=0, description="A point's source may be this far below the best source")
     max_points: int = Field(5, ge=1, le=10, description="Most points in a list, explanation or comparison")
     min_relevance: float = Field(
         0.25, description="Below this top cosine similarity, with no keyword match, refuse without the LLM"
