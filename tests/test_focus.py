@@ -1,6 +1,7 @@
 """Cutting units into statements, focusing them on the question, and the table-cell checks."""
 
-from amzn_qa.chain import Answer, Citation, _joined, split_question
+from amzn_qa.chain import Answer, Citation, _joined
+from amzn_qa.understand import Turn, split_question
 from amzn_qa.grounding import cells_holding, other_period, renumber_citations, whole_cell
 from amzn_qa.documents import Unit, cells, chunk_markdown, statements
 
@@ -69,19 +70,30 @@ def test_citations_are_renumbered_and_unknown_ones_dropped():
 
 
 def test_compound_questions_are_split():
-    assert split_question("How many stores are there, and what is the 2027 target?") == [
+    def parts(question: str) -> list[str]:
+        return [part.standalone for part in split_question(Turn(question, question))]
+
+    assert parts("How many stores are there, and what is the 2027 target?") == [
         "How many stores are there?",
         'what is the 2027 target? (follow-up to: "How many stores are there?")',
     ]
-    assert split_question("What are the store targets for 2026 and 2027?") == [
+    assert parts("What are the store targets for 2026 and 2027?") == [
         "What are the store targets for 2026?",
         "What are the store targets for 2027?",
     ]
-    assert split_question("How does the Gadget price compare with the Widget price?") == [
+    assert parts("How does the Gadget price compare with the Widget price?") == [
         "What is the Gadget price?",
         "What is the Widget price?",
     ]
-    assert split_question("Which partners sell gadgets online?") == ["Which partners sell gadgets online?"]
+    assert parts("Which partners sell gadgets online?") == ["Which partners sell gadgets online?"]
+
+
+def test_the_parts_of_a_follow_up_keep_its_tie_to_the_earlier_turn():
+    follow_up = Turn("and for 2026 and 2027?", "and for 2026 and 2027?", earlier="How many stores are there?")
+    assert [(p.own, p.earlier) for p in split_question(follow_up)] == [
+        ("and for 2026?", "How many stores are there?"),
+        ("and for 2027?", "How many stores are there?"),
+    ]
 
 
 def test_joined_answers_renumber_their_citations():
@@ -91,7 +103,7 @@ def test_joined_answers_renumber_their_citations():
         citation = Citation(1, unit.id, unit.source, unit.section, unit.start_line, unit.end_line, "q")
         return Answer("q", text, False, True, [citation], {}, "m", "q", [unit])
 
-    joined = _joined("q", "q", [part(first, "40K+ [1]."), part(second, "12 [1].")])
+    joined = _joined(Turn("q", "q"), [part(first, "40K+ [1]."), part(second, "12 [1].")])
     assert joined.answer == "40K+ [1]. 12 [2]."
     assert [(c.n, c.chunk_id) for c in joined.citations] == [(1, first.id), (2, second.id)]
     assert joined.sources == [first, second] and not joined.refused
@@ -115,13 +127,14 @@ def test_a_blank_cell_is_recognised(retriever):
 def test_a_follow_up_is_focused_on_its_own_words_and_the_earlier_subject():
     from collections import Counter
 
-    from amzn_qa.chain import _focus_query
+    from amzn_qa.understand import focus_query
     from amzn_qa.vocabulary import Vocabulary
 
     vocabulary = Vocabulary(words=Counter({"aws": 90, "curo": 6}))
-    tied = 'What does it compete with? (follow-up to: "Which assistant did AWS launch, Curo?")'
-    assert _focus_query(tied, vocabulary) == "What does it compete with? Curo"
-    assert _focus_query("What does Curo compete with?", vocabulary) == "What does Curo compete with?"
+    tied = Turn("What does it compete with?", "What does it compete with?", "Which assistant did AWS launch, Curo?")
+    assert focus_query(tied, vocabulary) == "What does it compete with? Curo"
+    alone = Turn("What does Curo compete with?", "What does Curo compete with?")
+    assert focus_query(alone, vocabulary) == "What does Curo compete with?"
 
 
 def test_a_figure_from_another_column_does_not_answer_the_asked_period():

@@ -28,7 +28,7 @@ from .grounding import (
 from .llm import ModelBusy, cancellable, chat_model, model_label
 from .models import ModelUnavailable
 from .retrieval import Focused, Hit, HybridRetriever
-from .understand import FACT, answer_form
+from .understand import FACT, Turn, answer_form, focus_query, leans_on_history, own_words, split_question
 from .vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
@@ -170,32 +170,6 @@ def validate_question(question: str, settings: Settings) -> str:
     return question
 
 
-_FOLLOW_UP_TEMPLATE = ' (follow-up to: "{previous}")'
-_FOLLOW_UP = re.compile(r' \(follow-up to: ".*"\)$', re.DOTALL)
-# A follow-up leans on the earlier turn when it opens elliptically ("And Trainium 3?", "What
-# about H100?") or is a fragment, or when it uses a pronoun and names nothing itself ("What does
-# it compete with?", but not "How many developers adopted Curo in its first days?").
-_ELLIPTICAL = re.compile(r"^\s*(and|or|but|also|what about|how about|same)\b|^\W*(\w+\W+){0,2}\w*\W*$", re.I)
-_PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|this|that|these|those|he|she|his|her|there)\b", re.I)
-
-
-def _focus_query(standalone: str, vocabulary: Vocabulary) -> str:
-    """What a source's statements are scored against: a follow-up's own words and the subject of
-    the turn it follows, its most specific name (the one the documents use least: "Curo", not
-    "AWS"). The earlier question's other words would pick the earlier answer's statement again
-    ("What does it compete with?" after an adoption question)."""
-    earlier = _FOLLOW_UP.search(standalone)
-    if not earlier:
-        return standalone
-    named = names(earlier.group()[len(' (follow-up to: "'):-2])
-    subject = min(named, key=lambda name: vocabulary.words[name.lower()], default="")
-    return f"{standalone[:earlier.start()]} {subject}".strip()
-
-
-def _leans_on_history(question: str) -> bool:
-    return bool(_ELLIPTICAL.search(question) or (_PRONOUN.search(question) and not names(question)))
-
-
 _CLAIM_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"(])|\s*\n+\s*")
 
 
@@ -214,35 +188,6 @@ def source_line(n: int, unit: Unit, text: str) -> str:
     title = unit.section.split(" > ")[-1]
     text = text if text.startswith(title) else f"{title}: {text}"
     return f"[{n}] {text}"
-
-
-_CLAUSE_BREAK = re.compile(
-    r",?\s+and\s+(?=(?:what|how|when|where|which|who|in how|in what|does|do|did|is|are)\b)", re.I
-)
-_TWO_PERIODS = re.compile(r"\b((?:Q[1-4] )?20\d\d|Q[1-4])\s+and\s+((?:Q[1-4] )?20\d\d|Q[1-4])\b")
-_COMPARISON = re.compile(r"^how (?:does|do) (.+?) compare (?:with|to|against) (.+?)\??$", re.I)
-
-
-def split_question(question: str) -> list[str]:
-    """A compound question as the simple questions it asks, each answered on its own: a small
-    model given "X, and what is Y?" answers one half. Clauses joined by "and", two periods
-    ("for 2026 and 2027") and comparisons ("how does A compare with B") are split."""
-    asked = _FOLLOW_UP.sub("", question).strip()
-    follow_up = question[len(asked):] if question.startswith(asked) else ""
-    comparison = _COMPARISON.match(asked)
-    if comparison:
-        parts = [f"What is {comparison.group(1)}?", f"What is {comparison.group(2)}?"]
-    elif _TWO_PERIODS.search(asked):
-        parts = [_TWO_PERIODS.sub(lambda m: m.group(g), asked, count=1) for g in (1, 2)]
-    else:
-        parts = [p.strip(" ,;?") + "?" for p in _CLAUSE_BREAK.split(asked) if p.strip(" ,;?")]
-        # A later clause that names nothing leans on the first ("..., and what is the target?").
-        parts = parts[:1] + [
-            p if names(p) else f"{p}{_FOLLOW_UP_TEMPLATE.format(previous=parts[0])}" for p in parts[1:]
-        ]
-    if len(parts) < 2:
-        return [question]
-    return [p + follow_up if follow_up and not _FOLLOW_UP.search(p) else p for p in parts]
 
 
 def _without_covered_tables(focused: list[Focused]) -> list[Focused]:
@@ -335,7 +280,7 @@ def _name_other_documents(answer: Answer, retrieved: list[Unit]) -> Answer:
     return answer
 
 
-def _joined(question: str, standalone: str, answers: list[Answer]) -> Answer:
+def _joined(turn: Turn, answers: list[Answer]) -> Answer:
     """One answer from the answers to a compound question's parts, citations renumbered."""
     sources: list[Unit] = []
     citations: list[Citation] = []
@@ -351,8 +296,8 @@ def _joined(question: str, standalone: str, answers: list[Answer]) -> Answer:
         texts.append(renumber_citations(part.answer, renumber).strip())
     citations.sort(key=lambda c: c.n)
     return Answer(
-        question, " ".join(texts), all(a.refused for a in answers), all(a.grounded for a in answers),
-        citations, {}, answers[0].model, standalone, sources, " ".join(a.notice for a in answers if a.notice),
+        turn.typed, " ".join(texts), all(a.refused for a in answers), all(a.grounded for a in answers),
+        citations, {}, answers[0].model, turn.standalone, sources, " ".join(a.notice for a in answers if a.notice),
         min((a.mode for a in answers), key=MODES.index),
     )
 
@@ -388,58 +333,58 @@ class AnswerChain:
 
         if overrides_instructions(question):
             timings["retrieve_ms"] = 0.0
-            yield finish(self._refusal(question, question, [], INJECTION_REFUSAL))
+            yield finish(self._refusal(Turn(question, question), [], INJECTION_REFUSAL))
             return
 
-        standalone = self._standalone(self.vocabulary.resolve(question), history or [])
+        turn = self._turn(question, history or [])
         answers: list[Answer] = []
-        for n, part in enumerate(split_question(standalone)):
+        for n, part in enumerate(split_question(turn)):
             if n:
                 yield Token(" ")
-            for event in self._answer(question, part, k, started, timings, cancel):
+            for event in self._answer(part, k, started, timings, cancel):
                 if isinstance(event, Answer):
                     answers.append(event)
                 else:
                     yield event
-        yield finish(answers[0] if len(answers) == 1 else _joined(question, standalone, answers))
+        yield finish(answers[0] if len(answers) == 1 else _joined(turn, answers))
 
     def _answer(
-        self, question: str, standalone: str, k: int | None, started: float, timings: dict[str, float],
+        self, turn: Turn, k: int | None, started: float, timings: dict[str, float],
         cancel: threading.Event | None = None,
     ) -> Iterator[Event]:
         """The stages for one (part of a) question: choose the answer form, retrieve, build the
         context, answer without the model where the sources decide it, else generate and check."""
-        form = answer_form(_FOLLOW_UP.sub("", standalone))
+        form = answer_form(turn.own)
         retrieve_started = time.perf_counter()
-        hits = _prompt_safe(self.retriever, standalone, k or self._form_k(form))
+        hits = _prompt_safe(self.retriever, turn.standalone, k or self._form_k(form))
         timings["retrieve_ms"] = timings.get("retrieve_ms", 0.0) + (time.perf_counter() - retrieve_started) * 1000
         retrieved = [h.unit for h in hits]
-        focused = self._context(standalone, retrieved, form)
-        answer = self._without_model(question, standalone, hits, focused)
+        focused = self._context(turn, retrieved, form)
+        answer = self._without_model(turn, hits, focused)
         if answer is None and form != FACT:
-            answer = self._points(question, standalone, focused, retrieved)
+            answer = self._points(turn, focused, retrieved)
             yield Token(answer.answer)
         if answer is None:
             text, notice = "", ""
-            for piece in self._generated(standalone, focused, started, timings, cancel):
+            for piece in self._generated(turn, focused, started, timings, cancel):
                 if isinstance(piece, Token):
                     text += piece.text
                     yield piece
                 else:
                     notice = piece
-            answer = self._checked_claims(question, standalone, text.strip(), focused, notice)
+            answer = self._checked_claims(turn, text.strip(), focused, notice)
         yield _name_other_documents(answer, retrieved)
 
     def _form_k(self, form: str) -> int:
         return self.settings.k if form == FACT else self.settings.points_k
 
-    def _context(self, standalone: str, retrieved: list[Unit], form: str) -> list[Focused]:
+    def _context(self, turn: Turn, retrieved: list[Unit], form: str) -> list[Focused]:
         """What the answer is drawn from: for a fact, the one or two statements of each source
         that match, within the prompt's token budget; for points, whole rows, lists and
         paragraphs (a list or an explanation needs its items, not one cell)."""
         if not retrieved:
             return []
-        query = _focus_query(standalone, self.vocabulary)
+        query = focus_query(turn, self.vocabulary)
         if form == FACT:
             return self._budgeted(self.retriever.focus(query, retrieved))
         return self.retriever.focus(
@@ -448,28 +393,28 @@ class AnswerChain:
         )
 
     def _without_model(
-        self, question: str, standalone: str, hits: list[Hit], focused: list[Focused]
+        self, turn: Turn, hits: list[Hit], focused: list[Focused]
     ) -> Answer | None:
         """The answer when the sources alone decide it: nothing covers the question, the only
         matching passages address an AI assistant, or the best match is a blank cell."""
         units = [f.unit for f in focused]
-        absent = self._absent_specifics(hits, standalone, [h.unit for h in hits])
+        absent = self._absent_specifics(hits, turn.own, [h.unit for h in hits])
         if absent is not None:
-            answer = self._refusal(question, standalone, units, NOT_COVERED)
+            answer = self._refusal(turn, units, NOT_COVERED)
             answer.notice = f"No retrieved passage mentions {', '.join(absent)}." if absent else ""
             return answer
         best = focused[0]
         if best.unit.addresses_assistant:
-            answer = self._refusal(question, standalone, units, "")
+            answer = self._refusal(turn, units, "")
             return self._evidence_fallback(answer, focused, "The only matching passages address an AI assistant.")
         if best.is_blank:
             text = f"The document does not give this; the analysis leaves that entry blank: “{best.view}” [1]"
-            answer = self._refusal(question, standalone, units, text)
+            answer = self._refusal(turn, units, text)
             answer.citations = [self._citation(1, best.unit, "", best.view)]
             return answer
         return None
 
-    def _points(self, question: str, standalone: str, focused: list[Focused], retrieved: list[Unit]) -> Answer:
+    def _points(self, turn: Turn, focused: list[Focused], retrieved: list[Unit]) -> Answer:
         """A list, an explanation or a comparison as the document's own statements, one cited
         point per source in retrieval order: grounded by construction, and every item of a
         list the document gives. (The 0.5B model, asked for cited bullets, kept fewer items and
@@ -481,11 +426,11 @@ class AnswerChain:
         chosen = chosen or focused[:1]
         lines = [f"- {point_text(f)} [{n}]" for n, f in enumerate(chosen, 1)]
         citations = [self._citation(n, f.unit, "", f.view) for n, f in enumerate(chosen, 1)]
-        return Answer(question, "\n".join(lines), False, True, citations, {}, self.model, standalone,
+        return Answer(turn.typed, "\n".join(lines), False, True, citations, {}, self.model, turn.standalone,
                       [f.unit for f in chosen], mode="quote")
 
     def _generated(
-        self, standalone: str, focused: list[Focused], started: float, timings: dict[str, float],
+        self, turn: Turn, focused: list[Focused], started: float, timings: dict[str, float],
         cancel: threading.Event | None,
     ) -> Iterator[Token | str]:
         """The model's answer as it streams (Tokens); a failure ends it with a notice (str)."""
@@ -493,7 +438,7 @@ class AnswerChain:
             chain = ANSWER_PROMPT | cancellable(chat_model(self.settings), cancel) | StrOutputParser()
             sources = "\n".join(source_line(n, f.unit, f.view) for n, f in enumerate(focused, 1))
             deadline = started + self.settings.llm_timeout_s
-            for piece in chain.stream({"sources": sources, "question": standalone}):
+            for piece in chain.stream({"sources": sources, "question": turn.standalone}):
                 timings.setdefault("ttft_ms", (time.perf_counter() - started) * 1000)
                 yield Token(piece)
                 if time.perf_counter() > deadline:
@@ -513,32 +458,32 @@ class AnswerChain:
             yield ("The model did not answer in time" if timed_out else "The model failed") + \
                 ", so here is the evidence instead."
 
-    def _standalone(self, question: str, history: History) -> str:
-        """The follow-up rewritten to stand alone, or the follow-up tied to its predecessor.
+    def _turn(self, question: str, history: History) -> Turn:
+        """The question with its spelling and shorthand resolved, a follow-up rewritten to stand
+        alone, or tied to the earlier question it leans on.
 
         The small model often returns the earlier question, or the follow-up unchanged with its
         pronoun; then the earlier question is attached instead, so retrieval and the answer
         prompt still see what "it" refers to.
         """
-        previous = [
-            _FOLLOW_UP.sub("", t["content"]) for t in history if t.get("role") == "user" and t.get("content")
-        ]
+        resolved = self.vocabulary.resolve(question)
+        previous = [own_words(t["content"]) for t in history if t.get("role") == "user" and t.get("content")]
         if not previous:
-            return question
+            return Turn(question, resolved)
         chain = CONDENSE_PROMPT | chat_model(self.settings) | StrOutputParser()
         try:
-            rewritten = chain.invoke({"previous": previous[-1], "question": question}).strip()
+            rewritten = chain.invoke({"previous": previous[-1], "question": resolved}).strip()
         except Exception as err:  # condensing is an aid; the fallback below still works
             log.warning("condensing the follow-up failed: %s", err)
             rewritten = ""
         rewritten = rewritten.splitlines()[0].strip() if rewritten else ""
         if not rewritten or len(rewritten) > self.settings.max_question_chars:
-            rewritten = question
+            rewritten = resolved
         if normalised(rewritten) == normalised(previous[-1]):
-            rewritten = question  # the model repeated the earlier question
-        if normalised(rewritten) == normalised(question) and _leans_on_history(question):
-            return f"{question}{_FOLLOW_UP_TEMPLATE.format(previous=previous[-1])}"
-        return rewritten
+            rewritten = resolved  # the model repeated the earlier question
+        if normalised(rewritten) == normalised(resolved) and leans_on_history(resolved):
+            return Turn(question, resolved, previous[-1])
+        return Turn(question, rewritten)
 
     def _absent_specifics(self, hits: list[Hit], question: str, units: list[Unit]) -> list[str] | None:
         """Why the sources cannot answer, or None when they may.
@@ -553,9 +498,8 @@ class AnswerChain:
             and not any(h.keyword_score > 0 for h in hits)
         ):
             return []
-        asked = _FOLLOW_UP.sub("", question)
-        absent = unsupported(asked, "\n".join(u.evidence_text for u in units))
-        return absent + self.vocabulary.unknown_codes(asked) or None
+        absent = unsupported(question, "\n".join(u.evidence_text for u in units))
+        return absent + self.vocabulary.unknown_codes(question) or None
 
     def _budgeted(self, focused: list[Focused]) -> list[Focused]:
         """Sources in rank order within the token budget."""
@@ -568,30 +512,30 @@ class AnswerChain:
                 used += cost
         return chosen
 
-    def _refusal(self, question: str, standalone: str, units: list[Unit], text: str) -> Answer:
-        return Answer(question, text, True, True, [], {}, self.model, standalone, units, mode="refusal")
+    def _refusal(self, turn: Turn, units: list[Unit], text: str) -> Answer:
+        return Answer(turn.typed, text, True, True, [], {}, self.model, turn.standalone, units, mode="refusal")
 
     def _checked_claims(
-        self, question: str, standalone: str, text: str, focused: list[Focused], notice: str
+        self, turn: Turn, text: str, focused: list[Focused], notice: str
     ) -> Answer:
         """Each claim (sentence or bullet) of the model's answer checked on its own: one that
         fails is dropped and the rest shown; only when none survives does the reader get what
         the single check gives (the closest passage)."""
         parts = claims(text)
         if notice or len(parts) < 2:
-            return self._checked(question, standalone, text, focused, notice)
-        checked = [self._checked(question, standalone, part, focused, "") for part in parts]
+            return self._checked(turn, text, focused, notice)
+        checked = [self._checked(turn, part, focused, "") for part in parts]
         kept = [a for a in checked if a.mode == "answer"]
         if not kept:
             return next((a for a in checked if not a.refused), checked[0])
-        return _joined(question, standalone, kept)
+        return _joined(turn, kept)
 
     def _checked(
-        self, question: str, standalone: str, text: str, focused: list[Focused], notice: str
+        self, turn: Turn, text: str, focused: list[Focused], notice: str
     ) -> Answer:
         """Attach citations, verify grounding, and fall back to the evidence when it fails."""
         units = [f.unit for f in focused]
-        answer = Answer(question, text, False, True, [], {}, self.model, standalone, units, notice)
+        answer = Answer(turn.typed, text, False, True, [], {}, self.model, turn.standalone, units, notice)
         if notice or not text:
             notice = notice or "The model gave no answer."
             answer = self._evidence_fallback(answer, focused, notice, shown=notice)
@@ -603,7 +547,7 @@ class AnswerChain:
         # A pasted source keeps its [n] in front; a list answer its "1." marker.
         text = keep_citations(re.sub(r"^(\[\d+\]|\d+\.)\s+", "", text), range(1, len(units) + 1))
         answer.answer = text
-        if says_nothing_new(text, standalone):
+        if says_nothing_new(text, turn.standalone):
             return self._quoted(answer, focused[0])
         numbers, problems = _backing_sources(text, units)
         missing = [p for p in problems if p != "wording"]
@@ -611,7 +555,7 @@ class AnswerChain:
             return self._evidence_fallback(answer, focused, f"Not found in the sources: {', '.join(missing)}.")
         numbers, text = _without_wrong_pointers(text, numbers, units)
         # The checks of what was asked read this question, not the earlier turn it is tied to.
-        asked = _FOLLOW_UP.sub("", standalone)
+        asked = turn.own
         reason = _not_what_was_asked(asked, text, [units[n - 1] for n in numbers])
         if reason:
             return self._evidence_fallback(answer, focused, reason)

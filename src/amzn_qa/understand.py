@@ -1,4 +1,5 @@
-"""Understanding a question before retrieval: what form its answer takes.
+"""Understanding a question before retrieval: what form its answer takes, which simple
+questions it asks, and which earlier question a follow-up leans on.
 
 The form is read from how the question is asked, in words any analyst's question uses, never
 from the report's own names: one fact ("how many", "what is the price"), a list ("which ...",
@@ -9,6 +10,10 @@ from the report's own names: one fact ("how many", "what is the price"), a list 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+
+from .grounding import names
+from .vocabulary import Vocabulary
 
 FACT, LIST, EXPLAIN, COMPARE = "fact", "list", "explain", "compare"
 
@@ -48,3 +53,79 @@ def answer_form(question: str) -> str:
     if _LIST.search(question):
         return LIST
     return FACT
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A question on its way through the answer stages, kept as data: what the user typed, its
+    own words (spelling and shorthand resolved) and, for a follow-up that leans on the
+    conversation or a clause that leans on the clause before, the earlier question."""
+
+    typed: str
+    own: str
+    earlier: str = ""
+
+    @property
+    def standalone(self) -> str:
+        """The question with the one it leans on, as retrieval and the model read it."""
+        return f'{self.own} (follow-up to: "{self.earlier}")' if self.earlier else self.own
+
+    def part(self, own: str, earlier: str = "") -> Turn:
+        return Turn(self.typed, own, earlier or self.earlier)
+
+
+_TIED = re.compile(r' \(follow-up to: ".*"\)$', re.DOTALL)
+
+
+def own_words(standalone: str) -> str:
+    """A history's user turn as its own question: clients keep the standalone question they were
+    shown (`Answer.standalone_question`), whose tie to an earlier turn is not part of it."""
+    return _TIED.sub("", standalone)
+
+
+# A follow-up leans on the earlier turn when it opens elliptically ("And Trainium 3?", "What
+# about H100?") or is a fragment, or when it uses a pronoun and names nothing itself ("What does
+# it compete with?", but not "How many developers adopted Curo in its first days?").
+_ELLIPTICAL = re.compile(r"^\s*(and|or|but|also|what about|how about|same)\b|^\W*(\w+\W+){0,2}\w*\W*$", re.I)
+_PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|this|that|these|those|he|she|his|her|there)\b", re.I)
+
+
+def leans_on_history(question: str) -> bool:
+    return bool(_ELLIPTICAL.search(question) or (_PRONOUN.search(question) and not names(question)))
+
+
+def focus_query(turn: Turn, vocabulary: Vocabulary) -> str:
+    """What a source's statements are scored against: a follow-up's own words and the subject of
+    the turn it follows, its most specific name (the one the documents use least: "Curo", not
+    "AWS"). The earlier question's other words would pick the earlier answer's statement again
+    ("What does it compete with?" after an adoption question)."""
+    if not turn.earlier:
+        return turn.own
+    subject = min(names(turn.earlier), key=lambda name: vocabulary.words[name.lower()], default="")
+    return f"{turn.own} {subject}".strip()
+
+
+_CLAUSE_BREAK = re.compile(
+    r",?\s+and\s+(?=(?:what|how|when|where|which|who|in how|in what|does|do|did|is|are)\b)", re.I
+)
+_TWO_PERIODS = re.compile(r"\b((?:Q[1-4] )?20\d\d|Q[1-4])\s+and\s+((?:Q[1-4] )?20\d\d|Q[1-4])\b")
+_COMPARISON = re.compile(r"^how (?:does|do) (.+?) compare (?:with|to|against) (.+?)\??$", re.I)
+
+
+def split_question(turn: Turn) -> list[Turn]:
+    """A compound question as the simple questions it asks, each answered on its own: a small
+    model given "X, and what is Y?" answers one half. Clauses joined by "and", two periods
+    ("for 2026 and 2027") and comparisons ("how does A compare with B") are split."""
+    asked = turn.own.strip()
+    comparison = _COMPARISON.match(asked)
+    if comparison:
+        parts = [(f"What is {comparison.group(g)}?", "") for g in (1, 2)]
+    elif _TWO_PERIODS.search(asked):
+        parts = [(_TWO_PERIODS.sub(lambda m: m.group(g), asked, count=1), "") for g in (1, 2)]
+    else:
+        clauses = [p.strip(" ,;?") + "?" for p in _CLAUSE_BREAK.split(asked) if p.strip(" ,;?")]
+        # A later clause that names nothing leans on the first ("..., and what is the target?").
+        parts = [(c, "" if n == 0 or names(c) else clauses[0]) for n, c in enumerate(clauses)]
+    if len(parts) < 2:
+        return [turn]
+    return [turn.part(own, earlier) for own, earlier in parts]
