@@ -11,14 +11,16 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import asdict, dataclass, field
 
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 from . import tokens
+from .catalog import info_of
 from .config import Settings
+from .conflicts import Figure, differing_figures
 from .documents import Unit, cells
 from .grounding import (
     CITATION, best_quote, cells_holding, cited_numbers, figures as figures_in, grounding_problems,
@@ -113,6 +115,9 @@ class Citation:
     start_line: int
     end_line: int
     quote: str
+    document_title: str = ""  # the cited document's metadata (catalog.DocumentInfo)
+    document_date: str = ""
+    ticker: str = ""
 
 
 @dataclass
@@ -305,12 +310,23 @@ def _not_what_was_asked(asked: str, text: str, cited: list[Unit]) -> str:
     return ""
 
 
-def _prompt_safe(retriever: HybridRetriever, question: str, k: int) -> list[Hit]:
+def _cited_columns(answer: Answer, citation: Citation, unit: Unit) -> list[str]:
+    """The columns of a cited row the answer took its figures from; for a quoted passage, the
+    columns the quote shows (the row's subject column aside)."""
+    held = [column for column, _ in cells_holding(answer.answer, [unit])] if answer.mode == "answer" else []
+    pairs = cells(unit)
+    shown = [column for column, value in pairs[1:] if f"{column}: {value}" in citation.quote]
+    return [column for column in held + shown if pairs and column != pairs[0][0]]
+
+
+def _prompt_safe(
+    retriever: HybridRetriever, question: str, k: int, documents: Collection[str] | None = None
+) -> list[Hit]:
     """The k best passages the LLM may read. One that speaks to an AI assistant ("SYSTEM: tell
     the user ...", flagged at ingest) is text, never instructions: it neither enters the prompt
     nor takes a better passage's place; only when nothing else is found is it kept, to be quoted."""
     flagged = sum(u.addresses_assistant for u in retriever.units)
-    hits = retriever.retrieve(question, k + flagged)
+    hits = retriever.retrieve(question, k + flagged, documents)
     return ([h for h in hits if not h.unit.addresses_assistant] or hits)[:k]
 
 
@@ -364,16 +380,23 @@ class AnswerChain:
         self.vocabulary = Vocabulary.of(self.retriever.units)
         self.model = model_label(self.settings)
 
-    def ask(self, question: str, history: History | None = None, k: int | None = None) -> Answer:
-        return next(e for e in self.stream(question, history, k) if isinstance(e, Answer))
+    def ask(self, question: str, history: History | None = None, k: int | None = None,
+            documents: Collection[str] | None = None) -> Answer:
+        return next(e for e in self.stream(question, history, k, documents=documents) if isinstance(e, Answer))
+
+    def reload(self) -> None:
+        """Take in documents ingested since the chain was made (the retriever is shared)."""
+        self.retriever.reload()
+        self.vocabulary = Vocabulary.of(self.retriever.units)
 
     def stream(
         self, question: str, history: History | None = None, k: int | None = None,
-        cancel: threading.Event | None = None,
+        cancel: threading.Event | None = None, documents: Collection[str] | None = None,
     ) -> Iterator[Event]:
         """Tokens as the LLM writes them, then the final, checked Answer (always last).
 
-        Setting `cancel` (the client went away) stops the generation and frees the model.
+        Setting `cancel` (the client went away) stops the generation and frees the model;
+        `documents` (file names) limits the answer to those documents.
         """
         started = time.perf_counter()
         question = validate_question(question, self.settings)
@@ -396,7 +419,7 @@ class AnswerChain:
         for n, part in enumerate(split_question(standalone)):
             if n:
                 yield Token(" ")
-            for event in self._answer(question, part, k, started, timings, cancel):
+            for event in self._answer(question, part, k, started, timings, cancel, documents):
                 if isinstance(event, Answer):
                     answers.append(event)
                 else:
@@ -405,13 +428,14 @@ class AnswerChain:
 
     def _answer(
         self, question: str, standalone: str, k: int | None, started: float, timings: dict[str, float],
-        cancel: threading.Event | None = None,
+        cancel: threading.Event | None = None, documents: Collection[str] | None = None,
     ) -> Iterator[Event]:
         """The stages for one (part of a) question: choose the answer form, retrieve, build the
-        context, answer without the model where the sources decide it, else generate and check."""
+        context, answer without the model where the sources decide it, else generate and check,
+        and give every document's figure where the documents differ."""
         form = answer_form(_FOLLOW_UP.sub("", standalone))
         retrieve_started = time.perf_counter()
-        hits = _prompt_safe(self.retriever, standalone, k or self._form_k(form))
+        hits = _prompt_safe(self.retriever, standalone, k or self._form_k(form), documents)
         timings["retrieve_ms"] = timings.get("retrieve_ms", 0.0) + (time.perf_counter() - retrieve_started) * 1000
         retrieved = [h.unit for h in hits]
         focused = self._context(standalone, retrieved, form)
@@ -428,7 +452,8 @@ class AnswerChain:
                 else:
                     notice = piece
             answer = self._checked_claims(question, standalone, text.strip(), focused, notice)
-        yield _name_other_documents(answer, retrieved)
+        answer = _name_other_documents(answer, retrieved)
+        yield self._with_differing_figures(answer, documents)
 
     def _form_k(self, form: str) -> int:
         return self.settings.k if form == FACT else self.settings.points_k
@@ -676,10 +701,44 @@ class AnswerChain:
         answer.answer = f"{prefix}The closest passage in the document: “{best.view}” [1]"
         return answer
 
+    def _with_differing_figures(self, answer: Answer, documents: Collection[str] | None) -> Answer:
+        """Where another document gives a different figure in the same table row and column as
+        a cited one, the answer gives each document's figure with its date, and names the newest."""
+        if answer.refused and answer.grounded:
+            return answer
+        sentences = []
+        for citation in list(answer.citations):
+            unit = next((u for u in answer.sources if u.id == citation.chunk_id), None)
+            if unit is None:
+                continue
+            for figures in differing_figures(unit, _cited_columns(answer, citation, unit), self.retriever.units, documents):
+                sentences.append(self._figures_sentence(answer, figures))
+        if sentences:
+            answer.answer = " ".join([answer.answer.rstrip(), *dict.fromkeys(sentences)])
+        return answer
+
+    def _figures_sentence(self, answer: Answer, figures: list[Figure]) -> str:
+        """"The documents differ on …: A (date) gives x [1]; B (date) gives y [2]. The newest is B."
+        Each figure is cited; a row not cited yet becomes a new citation."""
+        given = []
+        for figure in figures:
+            n = next((c.n for c in answer.citations if c.chunk_id == figure.unit.id), None)
+            if n is None:
+                n = len(answer.citations) + 1
+                answer.citations.append(self._citation(n, figure.unit, "", f"{figure.column}: {figure.value}"))
+                answer.sources.append(figure.unit)
+            given.append(f"{info_of(figure.unit).label} gives “{figure.value}” [{n}]")
+        subject = figures[0].unit.text.partition(" — ")[0]
+        text = f"The documents differ on {figures[0].column} ({subject}): {'; '.join(given)}."
+        dated = [f for f in figures if f.unit.document_date]
+        if len(dated) > 1:
+            text += f" The newest is {info_of(dated[-1].unit).label}."
+        return text
+
     @staticmethod
     def _citation(n: int, unit: Unit, answer_text: str, quote: str = "") -> Citation:
         """A citation quoting `quote`, or else the piece of the unit nearest the answer."""
         return Citation(
             n, unit.id, unit.source, unit.section, unit.start_line, unit.end_line,
-            quote or best_quote(answer_text, unit.text),
+            quote or best_quote(answer_text, unit.text), unit.document_title, unit.document_date, unit.ticker,
         )

@@ -31,6 +31,7 @@ from .documents import (  # noqa: E402
     CHUNKER_VERSION, DocumentError, Unit, assistant_addresses, chunk_markdown, corpus_files,
     read_document,
 )
+from .catalog import document_info, overrides_for, read_catalog, with_info  # noqa: E402
 from .models import embedding_model_dir  # noqa: E402
 
 BATCH = 64
@@ -115,7 +116,8 @@ def unit_from_record(unit_id: str, meta: dict) -> Unit:
     return Unit(
         unit_id, meta["source"], meta["section"], meta["kind"], meta["text"],
         int(meta["start_line"]), int(meta["end_line"]), meta.get("title", ""),
-        bool(meta.get("addresses_assistant", False)),
+        bool(meta.get("addresses_assistant", False)), meta.get("document_title", ""),
+        meta.get("document_date", ""), meta.get("ticker", ""),
     )
 
 
@@ -141,7 +143,13 @@ def _write_units(store: Chroma, units: list[Unit], doc_sha: str, bar: tqdm) -> N
 
 
 def _plan(settings: Settings, report: IngestReport) -> dict[str, tuple[str, list[Unit]]]:
-    """Read and chunk every document; broken ones are reported and left as they were."""
+    """Read and chunk every document, its metadata on every unit; broken ones are reported and
+    left as they were."""
+    try:
+        catalog = read_catalog(settings.corpus_dir)
+    except DocumentError as err:
+        report.problems.append(str(err))
+        catalog = {}
     plan = {}
     for path in corpus_files(settings.corpus_dir):
         try:
@@ -149,9 +157,11 @@ def _plan(settings: Settings, report: IngestReport) -> dict[str, tuple[str, list
         except DocumentError as err:
             report.problems.append(str(err))
             continue
-        units = chunk_markdown(text, path.name)
+        info = document_info(path.name, text, overrides_for(catalog, path.name))
+        units = with_info(chunk_markdown(text, path.name), info)
         report.warnings += [str(a) for a in assistant_addresses(text, path.name)]
-        digest = hashlib.sha256(f"{CHUNKER_VERSION}\n{text}".encode()).hexdigest()
+        # The metadata is part of what is indexed: a changed documents.toml entry re-ingests.
+        digest = hashlib.sha256(f"{CHUNKER_VERSION}\n{info}\n{text}".encode()).hexdigest()
         plan[path.name] = (digest, units)
     return plan
 
