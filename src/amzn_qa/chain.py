@@ -319,6 +319,16 @@ def _cited_columns(answer: Answer, citation: Citation, unit: Unit) -> list[str]:
     return [column for column in held + shown if pairs and column != pairs[0][0]]
 
 
+def _cited_rows(answer: Answer, citation: Citation, unit: Unit, units: list[Unit]) -> list[tuple[Unit, list[str]]]:
+    """The table rows a citation stands for, each with the columns the answer took from it: a
+    cited row itself; for a cited table, list or paragraph, the rows of its section that hold
+    what the answer says (a table's bullet notes repeat its figures)."""
+    rows = [unit] if unit.kind == "row" else [
+        u for u in units if u.kind == "row" and u.source == unit.source and u.section == unit.section]
+    found = [(row, _cited_columns(answer, citation, row)) for row in rows]
+    return [(row, columns) for row, columns in found if columns]
+
+
 def _prompt_safe(
     retriever: HybridRetriever, question: str, k: int, documents: Collection[str] | None = None
 ) -> list[Hit]:
@@ -709,27 +719,27 @@ class AnswerChain:
         sentences = []
         for citation in list(answer.citations):
             unit = next((u for u in answer.sources if u.id == citation.chunk_id), None)
-            if unit is None:
-                continue
-            for figures in differing_figures(unit, _cited_columns(answer, citation, unit), self.retriever.units, documents):
-                sentences.append(self._figures_sentence(answer, figures))
+            for row, columns in _cited_rows(answer, citation, unit, self.retriever.units) if unit else []:
+                for figures in differing_figures(row, columns, self.retriever.units, documents):
+                    sentences.append(self._figures_sentence(answer, figures))
         if sentences:
             answer.answer = " ".join([answer.answer.rstrip(), *dict.fromkeys(sentences)])
         return answer
 
     def _figures_sentence(self, answer: Answer, figures: list[Figure]) -> str:
-        """"The documents differ on …: A (date) gives x [1]; B (date) gives y [2]. The newest is B."
+        """"The documents differ on <row> (<table>), <column>: A (date) gives x [1]; B (date) gives
+        y [2]. The newest is B."
         Each figure is cited; a row not cited yet becomes a new citation."""
         given = []
         for figure in figures:
             n = next((c.n for c in answer.citations if c.chunk_id == figure.unit.id), None)
             if n is None:
-                n = len(answer.citations) + 1
+                n = max((c.n for c in answer.citations), default=0) + 1
                 answer.citations.append(self._citation(n, figure.unit, "", f"{figure.column}: {figure.value}"))
                 answer.sources.append(figure.unit)
             given.append(f"{info_of(figure.unit).label} gives “{figure.value}” [{n}]")
-        subject = figures[0].unit.text.partition(" — ")[0]
-        text = f"The documents differ on {figures[0].column} ({subject}): {'; '.join(given)}."
+        table, subject = figures[0].unit.text.partition(" — ")[0], cells(figures[0].unit)[0][1]
+        text = f"The documents differ on {subject} ({table}), {figures[0].column}: {'; '.join(given)}."
         dated = [f for f in figures if f.unit.document_date]
         if len(dated) > 1:
             text += f" The newest is {info_of(dated[-1].unit).label}."
