@@ -119,6 +119,12 @@ class Citation:
     document_date: str = ""
     ticker: str = ""
 
+    @property
+    def document(self) -> str:
+        """The cited document as a reader knows it: title, ticker and date, then its file name."""
+        described = ", ".join(filter(None, [self.document_title, self.ticker, self.document_date]))
+        return f"{described} · {self.source}" if described else self.source
+
 
 @dataclass
 class Answer:
