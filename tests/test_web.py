@@ -17,17 +17,22 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser():
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium is not installed: run `make setup` (scripts/setup.sh installs it)")
     ARTIFACTS.mkdir(exist_ok=True)
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1300, "height": 950})
-        page.goto(server.url + "/")
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, server):
+    page = browser.new_page(viewport={"width": 1300, "height": 950})
+    page.goto(server.url + "/")
+    return page
 
 
 def ask(page, question, answers_before):
@@ -153,25 +158,28 @@ UPLOADED = """# Vexa Robotics (VXR) – Field Notes
 
 
 @pytest.fixture(scope="module")
-def logged_in_page(tmp_path_factory):
-    """A second server, with a login (uploads are offered only then), and a logged-in browser."""
+def logged_in_page(browser, tmp_path_factory):
+    """A second server, with a login (uploads are offered only then), and a logged-in page."""
     from .conftest import start_server
 
     root = tmp_path_factory.mktemp("upload-server")
     proc, url = start_server(root, env={"AMZN_QA_AUTH_USERNAME": LOGIN[0], "AMZN_QA_AUTH_PASSWORD": LOGIN[1]})
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1300, "height": 950})
-        page.goto(url + "/")
-        page.get_by_label("username").fill(LOGIN[0])
-        page.get_by_label("password").fill(LOGIN[1])
-        page.get_by_role("button", name="Login").click()
-        page.locator("#question textarea").wait_for(timeout=60_000)
-        yield type("Page", (), {"page": page, "root": root})
-        browser.close()
+    page = browser.new_page(viewport={"width": 1300, "height": 950})
+    page.goto(url + "/")
+    page.get_by_label("username").fill(LOGIN[0])
+    page.get_by_label("password").fill(LOGIN[1])
+    page.get_by_role("button", name="Login").click()
+    page.locator("#question textarea").wait_for(timeout=60_000)
+    yield type("Page", (), {"page": page, "root": root})
     proc.terminate()
     proc.wait(timeout=30)
+
+
+def upload(page, path):
+    """Choose a file with the chat's "Add a document" button, as a user does."""
+    with page.expect_file_chooser() as chooser:
+        page.locator("#upload").click()
+    chooser.value.set_files(str(path))
 
 
 def test_the_heading_and_examples_come_from_the_corpus(page):
@@ -185,7 +193,7 @@ def test_an_uploaded_document_is_answered_from_and_cited_without_a_restart(logge
     page = logged_in_page.page
     document = tmp_path / "vexa-field-notes.md"
     document.write_text(UPLOADED, encoding="utf-8")
-    page.locator("#upload input[type=file]").set_input_files(str(document))
+    upload(page, document)
     expect(page.locator("#status")).to_contain_text("Added vexa-field-notes.md", timeout=120_000)
     assert (logged_in_page.root / "corpus" / "vexa-field-notes.md").read_text(encoding="utf-8") == UPLOADED
     answer = ask(page, "What is the unit price of the Vexa Claw 7?", 0)
@@ -201,6 +209,6 @@ def test_an_upload_that_is_not_utf8_text_is_refused_with_a_message(logged_in_pag
     page = logged_in_page.page
     bad = tmp_path / "notes.md"
     bad.write_bytes(b"caf\xe9 \xff not utf-8")
-    page.locator("#upload input[type=file]").set_input_files(str(bad))
+    upload(page, bad)
     expect(page.locator("#status")).to_contain_text("notes.md: not UTF-8", timeout=60_000)
     assert not (logged_in_page.root / "corpus" / "notes.md").exists()

@@ -20,7 +20,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from . import tokens
 from .catalog import info_of
 from .config import Settings
-from .conflicts import Figure, differing_figures
+from .conflicts import Figure, cited_rows, differing_figures
 from .documents import Unit, cells
 from .grounding import (
     CITATION, best_quote, cells_holding, cited_numbers, figures as figures_in, grounding_problems,
@@ -314,25 +314,6 @@ def _not_what_was_asked(asked: str, text: str, cited: list[Unit]) -> str:
                  or not_the_asked_period(asked, held, cited_cells)):
         return "The answer comes from a column for another period."
     return ""
-
-
-def _cited_columns(answer: Answer, citation: Citation, unit: Unit) -> list[str]:
-    """The columns of a cited row the answer took its figures from; for a quoted passage, the
-    columns the quote shows (the row's subject column aside)."""
-    held = [column for column, _ in cells_holding(answer.answer, [unit])] if answer.mode == "answer" else []
-    pairs = cells(unit)
-    shown = [column for column, value in pairs[1:] if f"{column}: {value}" in citation.quote]
-    return [column for column in held + shown if pairs and column != pairs[0][0]]
-
-
-def _cited_rows(answer: Answer, citation: Citation, unit: Unit, units: list[Unit]) -> list[tuple[Unit, list[str]]]:
-    """The table rows a citation stands for, each with the columns the answer took from it: a
-    cited row itself; for a cited table, list or paragraph, the rows of its section that hold
-    what the answer says (a table's bullet notes repeat its figures)."""
-    rows = [unit] if unit.kind == "row" else [
-        u for u in units if u.kind == "row" and u.source == unit.source and u.section == unit.section]
-    found = [(row, _cited_columns(answer, citation, row)) for row in rows]
-    return [(row, columns) for row, columns in found if columns]
 
 
 def _prompt_safe(
@@ -725,7 +706,8 @@ class AnswerChain:
         sentences = []
         for citation in list(answer.citations):
             unit = next((u for u in answer.sources if u.id == citation.chunk_id), None)
-            for row, columns in _cited_rows(answer, citation, unit, self.retriever.units) if unit else []:
+            said = answer.answer if answer.mode == "answer" else ""  # else the quote is what is shown
+            for row, columns in cited_rows(unit, self.retriever.units, said, citation.quote) if unit else []:
                 for figures in differing_figures(row, columns, self.retriever.units, documents):
                     sentences.append(self._figures_sentence(answer, figures))
         if sentences:

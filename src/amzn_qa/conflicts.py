@@ -9,6 +9,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from .documents import Unit, cells
+from .grounding import cells_holding
 
 _SPACE = re.compile(r"\s+")
 
@@ -23,6 +24,25 @@ def row_key(unit: Unit) -> tuple[str, str] | None:
     if not pairs:
         return None
     return _normal(unit.text.partition(" — ")[0]), _normal(pairs[0][1])
+
+
+def cited_rows(unit: Unit, units: list[Unit], answer: str, quote: str) -> list[tuple[Unit, list[str]]]:
+    """The table rows a citation stands for, each with the columns the answer took from it: a
+    cited row itself; for a cited table, list or paragraph, the rows of its section that hold
+    what the answer says (a table's bullet notes repeat its figures)."""
+    rows = [unit] if unit.kind == "row" else [
+        u for u in units if u.kind == "row" and u.source == unit.source and u.section == unit.section]
+    found = [(row, _cited_columns(row, answer, quote)) for row in rows]
+    return [(row, columns) for row, columns in found if columns]
+
+
+def _cited_columns(row: Unit, answer: str, quote: str) -> list[str]:
+    """The columns of a row whose cells hold the answer's figures (or words), or that the quoted
+    passage shows; never the row's subject column."""
+    pairs = cells(row)
+    held = [column for column, _ in cells_holding(answer, [row])] if answer else []
+    shown = [column for column, value in pairs[1:] if f"{column}: {value}" in quote]
+    return [column for column in held + shown if pairs and column != pairs[0][0]]
 
 
 @dataclass(frozen=True)
