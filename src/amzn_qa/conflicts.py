@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .documents import Unit, cells
 from .grounding import cells_holding
@@ -18,6 +19,7 @@ def _normal(text: str) -> str:
     return _SPACE.sub(" ", text).strip().lower()
 
 
+@lru_cache(maxsize=65536)  # asked of every unit for every cited row; units are immutable
 def row_key(unit: Unit) -> tuple[str, str] | None:
     """(table, row subject) of a row unit: its table's title and its first cell; None otherwise."""
     pairs = cells(unit) if unit.kind == "row" else []
