@@ -32,6 +32,8 @@ def test_metadata_comes_from_heading_file_name_and_date_field():
 def test_front_matter_wins_over_the_text_and_is_not_indexed():
     text = "---\ntitle: \"Zeta outlook\"\nticker: zeta\ndate: 2024-12-01\n---\n# Other heading (OTH)\n\nZeta sells widgets.\n"
     assert document_info("z-2020-01-01.md", text) == DocumentInfo("z-2020-01-01.md", "Zeta outlook", "ZETA", "2024-12-01")
+    commented = "---\n# set by the desk\nticker: ZETA\n---\n# Zeta review\n"
+    assert document_info("z.md", commented).title == "Zeta review"
     units = chunk_markdown(text, "z.md")
     assert [u.text for u in units] == ["Zeta sells widgets."] and units[0].start_line == 8
 

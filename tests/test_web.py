@@ -212,3 +212,14 @@ def test_an_upload_that_is_not_utf8_text_is_refused_with_a_message(logged_in_pag
     upload(page, bad)
     expect(page.locator("#status")).to_contain_text("notes.md: not UTF-8", timeout=60_000)
     assert not (logged_in_page.root / "corpus" / "notes.md").exists()
+
+
+def test_the_document_picker_limits_the_answer_to_the_chosen_document(logged_in_page):
+    page = logged_in_page.page
+    new_chat(page)
+    page.locator("#documents input").click()
+    page.get_by_role("option", name="Vexa Robotics (VXR) – Field Notes (2026-05-04)").click()
+    page.keyboard.press("Escape")
+    answer = ask(page, "Roughly what does one Trainium 2 chip cost?", 0)
+    assert "$50-70K" not in answer.inner_text()
+    assert "amzn-technical-analysis" not in page.locator("#sources").inner_text()

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from .documents import DocumentError, Unit, cells, front_matter, plain
+from .documents import DocumentError, Unit, cells, front_matter, plain, without_front_matter
 
 CATALOG_FILE = "documents.toml"
 METADATA_KEYS = ("title", "ticker", "date")
@@ -68,7 +68,7 @@ def document_info(name: str, text: str, overrides: dict | None = None) -> Docume
     """The document's metadata: documents.toml wins over front matter, which wins over what
     the text and the file name show."""
     fields = {**front_matter(text), **{k: str(v) for k, v in (overrides or {}).items() if k in METADATA_KEYS}}
-    heading = _FIRST_HEADING.search(text)
+    heading = _FIRST_HEADING.search(without_front_matter(text))  # a YAML "# comment" is no heading
     title = fields.get("title") or (plain(heading.group(1)) if heading else Path(name).stem)
     ticker_match = _TICKER_IN_TITLE.search(title)
     ticker = fields.get("ticker") or (ticker_match.group(1) if ticker_match else "")
