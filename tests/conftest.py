@@ -103,9 +103,13 @@ def start_server(root: Path, env: dict | None = None):
                             env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 300
+    health = urllib.request.Request(f"{url}/api/health")
+    if env.get("AMZN_QA_AUTH_USERNAME"):  # with a login, the index state needs credentials
+        login = f"{env['AMZN_QA_AUTH_USERNAME']}:{env.get('AMZN_QA_AUTH_PASSWORD', '')}".encode()
+        health.add_header("Authorization", "Basic " + __import__("base64").b64encode(login).decode())
     while time.time() < deadline:
         try:
-            with urllib.request.urlopen(f"{url}/api/health", timeout=60) as response:
+            with urllib.request.urlopen(health, timeout=60) as response:
                 if json.loads(response.read())["index"]["ok"]:
                     return proc, url
         except OSError:

@@ -54,6 +54,41 @@ def test_bad_input_gets_a_4xx_with_a_message(server, payload, status, message):
     assert message in json.dumps(response.json())
 
 
+TRAINIUM = "Roughly what does one Trainium 2 chip cost?"
+
+
+@pytest.mark.parametrize("limit", [{"documents": ["amzn-technical-analysis-2026-01-23.md"]}, {"ticker": "amzn"}])
+def test_a_document_or_ticker_filter_limits_the_sources(server, limit):
+    body = post(server, "/api/ask", json={"question": "What is the Zeta widget price?", **limit}).json()
+    assert all(c["source"] == "amzn-technical-analysis-2026-01-23.md" for c in body["citations"])
+    assert "$9K" not in body["answer"]
+
+
+def test_filtered_stream_answers_from_the_chosen_document_with_its_metadata(server):
+    body = {"question": TRAINIUM, "documents": ["amzn-technical-analysis-2026-01-23.md"]}
+    with httpx.stream("POST", f"{server.url}/api/ask/stream", json=body, timeout=300) as response:
+        answer = json.loads([line for line in response.iter_lines() if line.startswith("data: ")][-1][6:])
+    assert "$50-70K" in answer["answer"]
+    assert {(c["document_title"], c["document_date"], c["ticker"]) for c in answer["citations"]} == {
+        ("Amazon.com, Inc. (AMZN) – Technical Analysis", "2026-01-23", "AMZN")}
+    zeta_only = post(server, "/api/ask", json={"question": TRAINIUM, "documents": ["zeta-notes.md"]}).json()
+    assert "$50-70K" not in zeta_only["answer"]
+    assert all(c["source"] == "zeta-notes.md" for c in zeta_only["citations"])
+
+
+@pytest.mark.parametrize("payload, status, message", [
+    ({"documents": ["nope.md"]}, 400, "No such document: nope.md. The documents are: amzn-technical"),
+    ({"ticker": "MSFT"}, 400, "No document matches ticker MSFT. The tickers are: AMZN, ZETA"),
+    ({"documents": []}, 422, "documents"),
+    ({"documents": "zeta-notes.md"}, 422, "documents"),
+    ({"ticker": 5}, 422, "ticker"),
+])
+def test_a_bad_filter_is_a_4xx_naming_what_there_is(server, payload, status, message):
+    for path in ("/api/ask", "/api/ask/stream"):
+        response = post(server, path, json={"question": TRAINIUM, **payload})
+        assert response.status_code == status and message in response.json()["error"]
+
+
 def test_malformed_json_and_oversized_bodies_are_rejected(server):
     assert post(server, "/api/ask", content=b"{not json", headers={"content-type": "application/json"}).status_code == 422
     big = json.dumps({"question": "x" * 200_000}).encode()
@@ -63,7 +98,11 @@ def test_malformed_json_and_oversized_bodies_are_rejected(server):
 def test_health_and_openapi(server):
     health = httpx.get(f"{server.url}/api/health", timeout=60).json()
     assert health["status"] == "ok" and health["index"]["units"] > 100
-    assert "zeta-notes.md" in health["index"]["documents"]
+    documents = {d["name"]: d for d in health["index"]["documents"]}
+    assert documents["zeta-notes.md"] == {"name": "zeta-notes.md", "title": "Zeta Corp (ZETA) – Notes",
+                                          "ticker": "ZETA", "date": "", "units": documents["zeta-notes.md"]["units"]}
+    analysis = documents["amzn-technical-analysis-2026-01-23.md"]
+    assert (analysis["ticker"], analysis["date"]) == ("AMZN", "2026-01-23") and analysis["units"] > 100
     schema = httpx.get(f"{server.url}/openapi.json", timeout=60).json()
     assert {"/api/ask", "/api/ask/stream", "/api/health"} <= set(schema["paths"])
 

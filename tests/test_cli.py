@@ -10,7 +10,8 @@ import pytest
 from .conftest import write
 
 KEYS = {"question", "answer", "refused", "grounded", "citations", "timings", "model", "mode"}
-CITATION_KEYS = {"n", "chunk_id", "source", "section", "start_line", "end_line", "quote"}
+CITATION_KEYS = {"n", "chunk_id", "source", "section", "start_line", "end_line", "quote", "document_title",
+                 "document_date", "ticker"}
 
 
 def run(settings, *args, check=False):
@@ -35,6 +36,8 @@ def test_ask_json_prints_one_object_in_the_documented_shape(shared_settings):
     assert "$50-70K" in result["answer"] and result["refused"] is False and result["grounded"] is True
     assert result["citations"] and all(set(c) == CITATION_KEYS for c in result["citations"])
     assert any("Trainium" in c["section"] and c["start_line"] == 65 for c in result["citations"])
+    assert {(c["document_title"], c["document_date"], c["ticker"]) for c in result["citations"]} == {
+        ("Amazon.com, Inc. (AMZN) – Technical Analysis", "2026-01-23", "AMZN")}
     assert set(result["timings"]) == {"retrieve_ms", "ttft_ms", "total_ms"}
     assert result["model"].startswith("local:")
 
@@ -74,3 +77,30 @@ def test_invalid_setting_is_reported(shared_settings, monkeypatch):
     monkeypatch.setenv("AMZN_QA_K", "zero")
     proc = run(shared_settings, "ask", "Trainium price?")
     assert proc.returncode == 2 and "invalid setting" in proc.stderr
+
+
+def test_add_copies_a_checked_document_into_the_corpus_and_indexes_it(make_settings, tmp_path):
+    settings = make_settings()
+    run(settings, "ingest", check=True)
+    new = write(tmp_path / "incoming" / "zeta-2025-02-02.md", "# Zeta Corp (ZETA)\n\n| Widget | Price |\n|---|---|\n| Flux | $9K |\n")
+    proc = run(settings, "add", str(new))
+    assert proc.returncode == 0, proc.stderr
+    assert f"added zeta-2025-02-02.md to {settings.corpus_dir}" in proc.stdout and "1 added" in proc.stdout
+    assert (settings.corpus_dir / new.name).read_text() == new.read_text()
+    answer = json.loads(run(settings, "ask", "--json", "What does the Zeta Flux cost?").stdout)
+    assert "$9K" in answer["answer"] and answer["citations"][0]["ticker"] == "ZETA"
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("page.html", "<p>x</p>", "page.html: only .md, .markdown, .txt documents can be added"),
+    ("latin1.md", b"caf\xe9", "latin1.md: not UTF-8"),
+    ("empty.md", "  \n", "empty.md: the document is empty"),
+    ("big.md", "x" * 2000, "big.md: 2000 bytes; the limit is 1000"),
+    ("amzn-technical-analysis-2026-01-23.md", "# Other\n", "already has a different document of that name"),
+])
+def test_add_refuses_what_it_cannot_index_in_one_line(make_settings, tmp_path, monkeypatch, name, content, message):
+    settings = make_settings()
+    monkeypatch.setenv("AMZN_QA_MAX_DOCUMENT_BYTES", "1000")
+    proc = run(settings, "add", str(write(tmp_path / "incoming" / name, content)))
+    assert proc.returncode == 2 and message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert (settings.corpus_dir / name).exists() == name.startswith("amzn")

@@ -331,3 +331,12 @@ def test_points_are_rendered_as_a_slack_list_with_their_sources():
     text = to_mrkdwn(answer)
     assert text.startswith("• first point [1]\n• second &lt;point&gt; [2]\n")
     assert "• *[1]* Area &gt; Topic 1 (doc.md, lines 1–1)" in text and "“point 1”" not in text
+
+
+def test_citations_name_the_document_by_its_title_ticker_and_date_escaped():
+    from amzn_qa.chain import Answer, Citation
+    from amzn_qa.slack_bot import to_mrkdwn
+
+    cited = Citation(1, "id1", "r-2026-04-15.md", "Chips", 3, 3, "$9K", "<!here> Zeta & Co", "2026-04-15", "ZETA")
+    text = to_mrkdwn(Answer("q", "$9K [1]", False, True, [cited], {}, "m"))
+    assert "• *[1]* Chips (&lt;!here&gt; Zeta &amp; Co, ZETA, 2026-04-15 · r-2026-04-15.md, lines 3–3)" in text

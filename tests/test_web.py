@@ -17,17 +17,22 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser():
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium is not installed: run `make setup` (scripts/setup.sh installs it)")
     ARTIFACTS.mkdir(exist_ok=True)
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1300, "height": 950})
-        page.goto(server.url + "/")
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, server):
+    page = browser.new_page(viewport={"width": 1300, "height": 950})
+    page.goto(server.url + "/")
+    return page
 
 
 def ask(page, question, answers_before):
@@ -137,3 +142,84 @@ def test_as_plain_text_leaves_no_markdown_or_html_syntax():
     shown = as_plain_text("![x](http://127.0.0.1:1/x.png) <img src=x> [a](b) `c` *d* _e_ # f | g $$h$$ 5 < 6")
     assert not set(shown) & set("![]()<>`*_|$")
     assert html.unescape(shown) == "![x](http://127.0.0.1:1/x.png) <img src=x> [a](b) `c` *d* _e_ # f | g $$h$$ 5 < 6"
+
+
+LOGIN = ("analyst", "upload-secret")
+UPLOADED = """# Vexa Robotics (VXR) – Field Notes
+
+**Report Date:** May 4, 2026
+
+## Gripper Line
+
+| Gripper | Payload | Unit Price |
+|---|---|---|
+| **Vexa Claw 7** | 12kg | $3,400 per unit |
+"""
+
+
+@pytest.fixture(scope="module")
+def logged_in_page(browser, tmp_path_factory):
+    """A second server, with a login (uploads are offered only then), and a logged-in page."""
+    from .conftest import start_server
+
+    root = tmp_path_factory.mktemp("upload-server")
+    proc, url = start_server(root, env={"AMZN_QA_AUTH_USERNAME": LOGIN[0], "AMZN_QA_AUTH_PASSWORD": LOGIN[1]})
+    page = browser.new_page(viewport={"width": 1300, "height": 950})
+    page.goto(url + "/")
+    page.get_by_label("username").fill(LOGIN[0])
+    page.get_by_label("password").fill(LOGIN[1])
+    page.get_by_role("button", name="Login").click()
+    page.locator("#question textarea").wait_for(timeout=60_000)
+    yield type("Page", (), {"page": page, "root": root})
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def upload(page, path):
+    """Choose a file with the chat's "Add a document" button, as a user does."""
+    with page.expect_file_chooser() as chooser:
+        page.locator("#upload").click()
+    chooser.value.set_files(str(path))
+
+
+def test_the_heading_and_examples_come_from_the_corpus(page):
+    heading = page.locator("#heading").inner_text()
+    assert "Amazon.com, Inc. (AMZN) – Technical Analysis" not in heading  # two documents: the corpus is named
+    assert "AMZN · ZETA: 2 reports" in heading
+    assert page.locator("#upload").count() == 0 or not page.locator("#upload").is_visible()  # no login, no upload
+
+
+def test_an_uploaded_document_is_answered_from_and_cited_without_a_restart(logged_in_page, tmp_path):
+    page = logged_in_page.page
+    document = tmp_path / "vexa-field-notes.md"
+    document.write_text(UPLOADED, encoding="utf-8")
+    upload(page, document)
+    expect(page.locator("#status")).to_contain_text("Added vexa-field-notes.md", timeout=120_000)
+    assert (logged_in_page.root / "corpus" / "vexa-field-notes.md").read_text(encoding="utf-8") == UPLOADED
+    answer = ask(page, "What is the unit price of the Vexa Claw 7?", 0)
+    assert "$3,400" in answer.inner_text()
+    answer.locator("a.cite").first.click()
+    active = page.locator("#sources .source.active")
+    active.wait_for(timeout=5000)
+    assert "Vexa Robotics (VXR) – Field Notes, VXR, 2026-05-04 · vexa-field-notes.md" in active.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "6-uploaded-document-cited.png"))
+
+
+def test_an_upload_that_is_not_utf8_text_is_refused_with_a_message(logged_in_page, tmp_path):
+    page = logged_in_page.page
+    bad = tmp_path / "notes.md"
+    bad.write_bytes(b"caf\xe9 \xff not utf-8")
+    upload(page, bad)
+    expect(page.locator("#status")).to_contain_text("notes.md: not UTF-8", timeout=60_000)
+    assert not (logged_in_page.root / "corpus" / "notes.md").exists()
+
+
+def test_the_document_picker_limits_the_answer_to_the_chosen_document(logged_in_page):
+    page = logged_in_page.page
+    new_chat(page)
+    page.locator("#documents input").click()
+    page.get_by_role("option", name="Vexa Robotics (VXR) – Field Notes (2026-05-04)").click()
+    page.keyboard.press("Escape")
+    answer = ask(page, "Roughly what does one Trainium 2 chip cost?", 0)
+    assert "$50-70K" not in answer.inner_text()
+    assert "amzn-technical-analysis" not in page.locator("#sources").inner_text()

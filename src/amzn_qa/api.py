@@ -10,6 +10,7 @@ import json
 import os
 import threading
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Literal
 
 import anyio
@@ -26,7 +27,8 @@ from .chain import Answer, AnswerChain, QuestionError, Token, validate_question
 from .config import PROJECT_ROOT, Settings, _config_file
 from .feedback import FeedbackStore
 from .guards import BodyLimit, Login, StrictJSONRoute, error_response
-from .index import IndexUnavailable
+from .catalog import DocumentInfo, documents_of
+from .index import IndexUnavailable, IngestReport, add_document
 from .models import ModelUnavailable
 
 
@@ -48,6 +50,40 @@ class Backend:
                 self._chains[llm] = AnswerChain(settings, first.retriever if first else None)
             return self._chains[llm]
 
+    def reload(self) -> None:
+        """Every chain takes in the documents ingested since it was made (one shared retriever)."""
+        with self._lock:
+            for chain in self._chains.values():
+                chain.reload()
+
+    def add_document(self, path: Path, name: str) -> IngestReport:
+        """A checked document copied into the corpus, ingested, and searchable at once."""
+        report = add_document(self.settings, path, name)
+        self.reload()
+        return report
+
+    def documents(self) -> list[tuple[DocumentInfo, int]]:
+        """The indexed documents' metadata and unit counts, newest first."""
+        return documents_of(self.chain().retriever.units)
+
+    def selected(self, documents: list[str] | None, ticker: str | None) -> frozenset[str] | None:
+        """The file names a question is limited to (None: all); an unknown name or ticker is the
+        caller's mistake, told in a QuestionError that lists what there is."""
+        if not documents and not ticker:
+            return None
+        known = [info for info, _ in self.documents()]
+        names = {info.name for info in known}
+        unknown = sorted(set(documents or ()) - names)
+        if unknown:
+            raise QuestionError(f"No such document: {', '.join(unknown)}. The documents are: {', '.join(sorted(names))}.")
+        chosen = set(documents or names)
+        if ticker:
+            chosen &= {info.name for info in known if info.ticker == ticker.upper()}
+        if not chosen:
+            tickers = sorted({info.ticker for info in known if info.ticker})
+            raise QuestionError(f"No document matches ticker {ticker}. The tickers are: {', '.join(tickers) or 'none'}.")
+        return frozenset(chosen)
+
     def model_loaded(self, llm: str | None = None) -> bool:
         model = self._local_model(llm)
         return model is None or model.loaded
@@ -64,7 +100,9 @@ class Backend:
         index: dict = {"ok": False}
         try:
             units = self.chain().retriever.units
-            index = {"ok": True, "units": len(units), "documents": sorted({u.source for u in units})}
+            documents = [{"name": info.name, "title": info.title, "ticker": info.ticker, "date": info.date,
+                          "units": count} for info, count in documents_of(units)]
+            index = {"ok": True, "units": len(units), "documents": documents}
         except (IndexUnavailable, ModelUnavailable) as err:
             index["error"] = str(err)
         model = self.model_state()
@@ -100,6 +138,10 @@ class AskRequest(BaseModel):
         default_factory=list, description='Earlier turns: [{"role": "user"|"assistant", "content": "..."}]'
     )
     k: int | None = Field(None, ge=1, le=20, description="Number of sources")
+    documents: list[str] | None = Field(
+        None, min_length=1, max_length=100, description="Answer only from these documents (file names, as /api/health lists them)"
+    )
+    ticker: str | None = Field(None, min_length=1, max_length=12, description="Answer only from documents about this ticker")
 
 
 def sse(events: Iterator) -> Iterator[str]:
@@ -157,24 +199,25 @@ def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAP
     app.state.backend = backend
     add_error_handlers(app)
 
-    def checked(body: AskRequest) -> str:
+    def checked(body: AskRequest) -> tuple[str, frozenset[str] | None]:
+        """The question and the documents it is limited to, or 400 saying what is wrong."""
         try:
             validate_history(body.history, settings)
-            return validate_question(body.question, settings)
+            return validate_question(body.question, settings), backend.selected(body.documents, body.ticker)
         except QuestionError as err:
             raise HTTPException(400, str(err)) from err
 
     @app.post("/api/ask")
     def ask(body: AskRequest) -> dict:
         """The same JSON object as `amzn-qa ask --json`."""
-        question = checked(body)
-        return backend.chain().ask(question, body.history, body.k).to_json()
+        question, documents = checked(body)
+        return backend.chain().ask(question, body.history, body.k, documents).to_json()
 
     @app.post("/api/ask/stream")
     def ask_stream(body: AskRequest) -> StreamingResponse:
         """Server-sent events: `token` events ({"text"}), then one `answer` event (the --json shape)."""
-        question = checked(body)
-        events = backend.chain().stream(question, body.history, body.k, cancel := threading.Event())
+        question, documents = checked(body)
+        events = backend.chain().stream(question, body.history, body.k, cancel := threading.Event(), documents)
         return StreamingResponse(cancel_on_disconnect(sse(events), cancel), media_type="text/event-stream")
 
     @app.get("/api/health")
@@ -243,7 +286,8 @@ def mount_chat(app: FastAPI, backend: Backend, login: Login | None) -> None:
     database = [db.with_name(db.name + ending) for ending in ("", "-wal", "-shm", "-journal")]
     private = [PROJECT_ROOT, settings.index_dir, settings.corpus_dir, settings.cache_dir, _config_file(), *database]
     gr.mount_gradio_app(
-        app, build_ui(backend), path="/", css=CSS, head=HEAD, footer_links=[], run_history=False,
+        app, build_ui(backend, uploads=login is not None), path="/", css=CSS, head=HEAD, footer_links=[],
+        run_history=False, max_file_size=settings.max_document_bytes,
         auth=(login.username, login.password) if login else None,
         blocked_paths=[str(path.resolve()) for path in private],
     )

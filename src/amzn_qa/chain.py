@@ -11,14 +11,16 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import asdict, dataclass, field
 
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 from . import tokens
+from .catalog import info_of
 from .config import Settings
+from .conflicts import Figure, cited_rows, differing_figures
 from .documents import Unit, cells
 from .grounding import (
     CITATION, best_quote, cells_holding, cited_numbers, figures as figures_in, grounding_problems,
@@ -113,6 +115,15 @@ class Citation:
     start_line: int
     end_line: int
     quote: str
+    document_title: str = ""  # the cited document's metadata (catalog.DocumentInfo)
+    document_date: str = ""
+    ticker: str = ""
+
+    @property
+    def document(self) -> str:
+        """The cited document as a reader knows it: title, ticker and date, then its file name."""
+        described = ", ".join(filter(None, [self.document_title, self.ticker, self.document_date]))
+        return f"{described} · {self.source}" if described else self.source
 
 
 @dataclass
@@ -250,12 +261,14 @@ def _not_what_was_asked(asked: str, text: str, cited: list[Unit]) -> str:
     return ""
 
 
-def _prompt_safe(retriever: HybridRetriever, question: str, k: int) -> list[Hit]:
+def _prompt_safe(
+    retriever: HybridRetriever, question: str, k: int, documents: Collection[str] | None = None
+) -> list[Hit]:
     """The k best passages the LLM may read. One that speaks to an AI assistant ("SYSTEM: tell
     the user ...", flagged at ingest) is text, never instructions: it neither enters the prompt
     nor takes a better passage's place; only when nothing else is found is it kept, to be quoted."""
     flagged = sum(u.addresses_assistant for u in retriever.units)
-    hits = retriever.retrieve(question, k + flagged)
+    hits = retriever.retrieve(question, k + flagged, documents)
     return ([h for h in hits if not h.unit.addresses_assistant] or hits)[:k]
 
 
@@ -309,16 +322,23 @@ class AnswerChain:
         self.vocabulary = Vocabulary.of(self.retriever.units)
         self.model = model_label(self.settings)
 
-    def ask(self, question: str, history: History | None = None, k: int | None = None) -> Answer:
-        return next(e for e in self.stream(question, history, k) if isinstance(e, Answer))
+    def ask(self, question: str, history: History | None = None, k: int | None = None,
+            documents: Collection[str] | None = None) -> Answer:
+        return next(e for e in self.stream(question, history, k, documents=documents) if isinstance(e, Answer))
+
+    def reload(self) -> None:
+        """Take in documents ingested since the chain was made (the retriever is shared)."""
+        self.retriever.reload()
+        self.vocabulary = Vocabulary.of(self.retriever.units)
 
     def stream(
         self, question: str, history: History | None = None, k: int | None = None,
-        cancel: threading.Event | None = None,
+        cancel: threading.Event | None = None, documents: Collection[str] | None = None,
     ) -> Iterator[Event]:
         """Tokens as the LLM writes them, then the final, checked Answer (always last).
 
-        Setting `cancel` (the client went away) stops the generation and frees the model.
+        Setting `cancel` (the client went away) stops the generation and frees the model;
+        `documents` (file names) limits the answer to those documents.
         """
         started = time.perf_counter()
         question = validate_question(question, self.settings)
@@ -336,7 +356,7 @@ class AnswerChain:
             yield finish(self._refusal(Turn(question, question), [], INJECTION_REFUSAL))
             return
 
-        turn = self._turn(question, history or [])
+        turn = self._turn(question, history or [], documents)
         answers: list[Answer] = []
         for n, part in enumerate(split_question(turn)):
             if n:
@@ -353,10 +373,11 @@ class AnswerChain:
         cancel: threading.Event | None = None,
     ) -> Iterator[Event]:
         """The stages for one (part of a) question: choose the answer form, retrieve, build the
-        context, answer without the model where the sources decide it, else generate and check."""
+        context, answer without the model where the sources decide it, else generate and check,
+        and give every document's figure where the documents differ."""
         form = answer_form(turn.own)
         retrieve_started = time.perf_counter()
-        hits = _prompt_safe(self.retriever, turn.standalone, k or self._form_k(form))
+        hits = _prompt_safe(self.retriever, turn.standalone, k or self._form_k(form), turn.documents)
         timings["retrieve_ms"] = timings.get("retrieve_ms", 0.0) + (time.perf_counter() - retrieve_started) * 1000
         retrieved = [h.unit for h in hits]
         focused = self._context(turn, retrieved, form)
@@ -373,7 +394,8 @@ class AnswerChain:
                 else:
                     notice = piece
             answer = self._checked_claims(turn, text.strip(), focused, notice)
-        yield _name_other_documents(answer, retrieved)
+        answer = _name_other_documents(answer, retrieved)
+        yield self._with_differing_figures(answer, turn.documents)
 
     def _form_k(self, form: str) -> int:
         return self.settings.k if form == FACT else self.settings.points_k
@@ -458,7 +480,7 @@ class AnswerChain:
             yield ("The model did not answer in time" if timed_out else "The model failed") + \
                 ", so here is the evidence instead."
 
-    def _turn(self, question: str, history: History) -> Turn:
+    def _turn(self, question: str, history: History, documents: Collection[str] | None) -> Turn:
         """The question with its spelling and shorthand resolved, a follow-up rewritten to stand
         alone, or tied to the earlier question it leans on.
 
@@ -469,7 +491,7 @@ class AnswerChain:
         resolved = self.vocabulary.resolve(question)
         previous = [own_words(t["content"]) for t in history if t.get("role") == "user" and t.get("content")]
         if not previous:
-            return Turn(question, resolved)
+            return Turn(question, resolved, documents=documents)
         chain = CONDENSE_PROMPT | chat_model(self.settings) | StrOutputParser()
         try:
             rewritten = chain.invoke({"previous": previous[-1], "question": resolved}).strip()
@@ -482,8 +504,8 @@ class AnswerChain:
         if normalised(rewritten) == normalised(previous[-1]):
             rewritten = resolved  # the model repeated the earlier question
         if normalised(rewritten) == normalised(resolved) and leans_on_history(resolved):
-            return Turn(question, resolved, previous[-1])
-        return Turn(question, rewritten)
+            return Turn(question, resolved, previous[-1], documents)
+        return Turn(question, rewritten, documents=documents)
 
     def _absent_specifics(self, hits: list[Hit], question: str, units: list[Unit]) -> list[str] | None:
         """Why the sources cannot answer, or None when they may.
@@ -623,10 +645,45 @@ class AnswerChain:
         answer.answer = f"{prefix}The closest passage in the document: “{best.view}” [1]"
         return answer
 
+    def _with_differing_figures(self, answer: Answer, documents: Collection[str] | None) -> Answer:
+        """Where another document gives a different figure in the same table row and column as
+        a cited one, the answer gives each document's figure with its date, and names the newest."""
+        if answer.refused and answer.grounded:
+            return answer
+        sentences = []
+        for citation in list(answer.citations):
+            unit = next((u for u in answer.sources if u.id == citation.chunk_id), None)
+            said = answer.answer if answer.mode == "answer" else ""  # else the quote is what is shown
+            for row, columns in cited_rows(unit, self.retriever.units, said, citation.quote) if unit else []:
+                for figures in differing_figures(row, columns, self.retriever.units, documents):
+                    sentences.append(self._figures_sentence(answer, figures))
+        if sentences:
+            answer.answer = " ".join([answer.answer.rstrip(), *dict.fromkeys(sentences)])
+        return answer
+
+    def _figures_sentence(self, answer: Answer, figures: list[Figure]) -> str:
+        """"The documents differ on <row> (<table>), <column>: A (date) gives x [1]; B (date) gives
+        y [2]. The newest is B."
+        Each figure is cited; a row not cited yet becomes a new citation."""
+        given = []
+        for figure in figures:
+            n = next((c.n for c in answer.citations if c.chunk_id == figure.unit.id), None)
+            if n is None:
+                n = max((c.n for c in answer.citations), default=0) + 1
+                answer.citations.append(self._citation(n, figure.unit, "", f"{figure.column}: {figure.value}"))
+                answer.sources.append(figure.unit)
+            given.append(f"{info_of(figure.unit).label} gives “{figure.value}” [{n}]")
+        table, subject = figures[0].unit.text.partition(" — ")[0], cells(figures[0].unit)[0][1]
+        text = f"The documents differ on {subject} ({table}), {figures[0].column}: {'; '.join(given)}."
+        dated = [f for f in figures if f.unit.document_date]
+        if len(dated) > 1:
+            text += f" The newest is {info_of(dated[-1].unit).label}."
+        return text
+
     @staticmethod
     def _citation(n: int, unit: Unit, answer_text: str, quote: str = "") -> Citation:
         """A citation quoting `quote`, or else the piece of the unit nearest the answer."""
         return Citation(
             n, unit.id, unit.source, unit.section, unit.start_line, unit.end_line,
-            quote or best_quote(answer_text, unit.text),
+            quote or best_quote(answer_text, unit.text), unit.document_title, unit.document_date, unit.ticker,
         )

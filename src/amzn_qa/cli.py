@@ -1,4 +1,4 @@
-"""Command line: ingest, ask, chat, serve, slack, mcp, eval."""
+"""Command line: ingest, add, ask, chat, serve, slack, mcp, eval."""
 
 from __future__ import annotations
 
@@ -35,12 +35,25 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 1 if report.problems and not report.units else 0
 
 
+def cmd_add(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .index import add_document
+
+    settings = _settings(args)
+    report = add_document(settings, Path(args.file))
+    print(f"added {Path(args.file).name} to {settings.corpus_dir}")
+    print(report.summary())
+    return 0
+
+
 def format_answer(text: str, citations: list[dict], notice: str = "") -> str:
     lines = [text]
     if notice and not text.startswith(notice):
         lines.append(f"  ({notice})")
     for c in citations:
-        lines.append(f"  [{c['n']}] {c['source']}:{c['start_line']}-{c['end_line']} {c['section']}: “{c['quote']}”")
+        dated = f" ({c['document_date']})" if c.get("document_date") else ""
+        lines.append(f"  [{c['n']}] {c['source']}{dated}:{c['start_line']}-{c['end_line']} {c['section']}: “{c['quote']}”")
     return "\n".join(lines)
 
 
@@ -178,6 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="rebuild the index from scratch")
     p.set_defaults(func=cmd_ingest)
 
+    p = sub.add_parser("add", help="copy a document into corpus/ (after checking its type and size) and index it")
+    p.add_argument("file", help="a .md or .txt document")
+    p.set_defaults(func=cmd_add)
+
     p = sub.add_parser("ask", help="answer one question")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print one JSON object (see README)")
@@ -250,6 +267,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     """The errors that are the user's to fix. Only loaded modules are asked: one never imported
     raised nothing, and importing it would load the models' libraries `--server` avoids."""
     classes = {"amzn_qa.chain": "QuestionError", "amzn_qa.index": "IndexUnavailable",
+               "amzn_qa.documents": "DocumentError",
                "amzn_qa.models": "ModelUnavailable", "amzn_qa.evaluation": "EvalError"}
     return (ConfigError, *(getattr(sys.modules[name], cls) for name, cls in classes.items() if name in sys.modules))
 

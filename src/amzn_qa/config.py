@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     index_dir: Path = Field(PROJECT_ROOT / "index", description="Embedded Chroma store")
     chroma_url: str | None = Field(None, description="Chroma server URL; replaces the embedded store")
     collection: str = Field("amzn_qa", description="Chroma collection name")
+    max_document_bytes: int = Field(
+        5_000_000, ge=1, description="Largest document `amzn-qa add` and the chat's upload accept"
+    )
     cache_dir: Path = Field(
         Path.home() / ".cache" / "amzn-qa", description="Assembled model files and tokenizer"
     )

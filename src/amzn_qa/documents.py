@@ -117,6 +117,9 @@ class Unit:
     end_line: int
     title: str = ""  # the document's H1: its subject, implied by every unit in it
     addresses_assistant: bool = False  # holds a passage speaking to an AI assistant: quote only
+    document_title: str = ""  # the document's metadata (DocumentInfo), the same on all its units
+    document_date: str = ""
+    ticker: str = ""
 
     @property
     def search_text(self) -> str:
@@ -229,9 +232,27 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     )
 
 
+# A YAML-style front matter block: "---" on the first line, "key: value" lines, "---".
+_FRONT_MATTER = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+
+
+def front_matter(text: str) -> dict[str, str]:
+    """The document's front matter fields, keys lower-case, quotes removed; {} without one."""
+    block = _FRONT_MATTER.match(text)
+    if not block:
+        return {}
+    pairs = (line.partition(":") for line in block.group(1).split("\n"))
+    return {key.strip().lower(): value.strip().strip("'\"") for key, sep, value in pairs if sep and key.strip()}
+
+
+def without_front_matter(text: str) -> str:
+    """The front matter is metadata, not text to answer from: its lines are left blank."""
+    return _FRONT_MATTER.sub(lambda block: "\n" * block.group().count("\n"), text, count=1)
+
+
 def chunk_markdown(text: str, source: str) -> list[Unit]:
     """Cut one markdown document into units; pure function of (text, source)."""
-    text = visible_text(text)
+    text = visible_text(without_front_matter(text))
     builder = _UnitBuilder(source, {a.line for a in assistant_addresses(text, source)})
     headings: list[tuple[int, str]] = []
     block: list[tuple[int, str]] = []

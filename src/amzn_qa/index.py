@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import time
 from contextlib import contextmanager
@@ -28,9 +29,10 @@ from tqdm import tqdm  # noqa: E402
 
 from .config import Settings  # noqa: E402
 from .documents import (  # noqa: E402
-    CHUNKER_VERSION, DocumentError, Unit, assistant_addresses, chunk_markdown, corpus_files,
+    CHUNKER_VERSION, DOCUMENT_SUFFIXES, DocumentError, Unit, assistant_addresses, chunk_markdown, corpus_files,
     read_document,
 )
+from .catalog import document_info, overrides_for, read_catalog, with_info  # noqa: E402
 from .models import embedding_model_dir  # noqa: E402
 
 BATCH = 64
@@ -115,7 +117,8 @@ def unit_from_record(unit_id: str, meta: dict) -> Unit:
     return Unit(
         unit_id, meta["source"], meta["section"], meta["kind"], meta["text"],
         int(meta["start_line"]), int(meta["end_line"]), meta.get("title", ""),
-        bool(meta.get("addresses_assistant", False)),
+        bool(meta.get("addresses_assistant", False)), meta.get("document_title", ""),
+        meta.get("document_date", ""), meta.get("ticker", ""),
     )
 
 
@@ -141,7 +144,13 @@ def _write_units(store: Chroma, units: list[Unit], doc_sha: str, bar: tqdm) -> N
 
 
 def _plan(settings: Settings, report: IngestReport) -> dict[str, tuple[str, list[Unit]]]:
-    """Read and chunk every document; broken ones are reported and left as they were."""
+    """Read and chunk every document, its metadata on every unit; broken ones are reported and
+    left as they were."""
+    try:
+        catalog = read_catalog(settings.corpus_dir)
+    except DocumentError as err:
+        report.problems.append(str(err))
+        catalog = {}
     plan = {}
     for path in corpus_files(settings.corpus_dir):
         try:
@@ -149,9 +158,11 @@ def _plan(settings: Settings, report: IngestReport) -> dict[str, tuple[str, list
         except DocumentError as err:
             report.problems.append(str(err))
             continue
-        units = chunk_markdown(text, path.name)
+        info = document_info(path.name, text, overrides_for(catalog, path.name))
+        units = with_info(chunk_markdown(text, path.name), info)
         report.warnings += [str(a) for a in assistant_addresses(text, path.name)]
-        digest = hashlib.sha256(f"{CHUNKER_VERSION}\n{text}".encode()).hexdigest()
+        # The metadata is part of what is indexed: a changed documents.toml entry re-ingests.
+        digest = hashlib.sha256(f"{CHUNKER_VERSION}\n{info}\n{text}".encode()).hexdigest()
         plan[path.name] = (digest, units)
     return plan
 
@@ -217,3 +228,36 @@ def index_is_empty(settings: Settings, client: chromadb.ClientAPI) -> bool:
     with _index_errors(settings):
         names = {c.name for c in client.list_collections()}
         return settings.collection not in names or client.get_collection(settings.collection).count() == 0
+
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][\w.\- ]{0,150}$")
+
+
+def check_new_document(settings: Settings, path: Path, name: str) -> None:
+    """A document may join the corpus only as a readable file of a known type, within the size
+    limit, under a plain file name that no other document has."""
+    if Path(name).suffix.lower() not in DOCUMENT_SUFFIXES:
+        raise DocumentError(f"{name}: only {', '.join(DOCUMENT_SUFFIXES)} documents can be added")
+    if not _SAFE_NAME.match(name) or Path(name).name != name:
+        raise DocumentError(f"{name}: use a plain file name (letters, digits, spaces, '.', '_', '-')")
+    size = path.stat().st_size if path.is_file() else -1
+    if size < 0:
+        raise DocumentError(f"{name}: no such file")
+    if size > settings.max_document_bytes:
+        raise DocumentError(f"{name}: {size} bytes; the limit is {settings.max_document_bytes}")
+    read_document(path)  # the one read path: type of text, encoding, emptiness
+    target = settings.corpus_dir / name
+    if target.exists() and target.read_bytes() != path.read_bytes():
+        raise DocumentError(f"{name}: the corpus already has a different document of that name; rename the file")
+
+
+def add_document(settings: Settings, path: Path, name: str | None = None) -> IngestReport:
+    """Copy a checked document into the corpus (as `name`, default its own) and ingest it; the
+    other documents are left as they are (ingest is incremental)."""
+    name = name or path.name
+    check_new_document(settings, path, name)
+    settings.corpus_dir.mkdir(parents=True, exist_ok=True)
+    partial = settings.corpus_dir / f".{name}.adding"  # not a document until renamed: never half-read
+    shutil.copyfile(path, partial)
+    partial.replace(settings.corpus_dir / name)
+    return ingest(settings, progress=False)

@@ -7,6 +7,7 @@ blurs; the dense side catches paraphrase ("new power brought online" for "added 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from rank_bm25 import BM25Okapi
@@ -76,37 +77,59 @@ class Hit:
     keyword_score: float  # BM25 score (0 when only the dense side found it)
 
 
+@dataclass(frozen=True)
+class _Corpus:
+    """The indexed units and the keyword index over them, swapped whole on reload so a search
+    running meanwhile sees one consistent corpus."""
+
+    units: list[Unit]
+    by_id: dict[str, Unit]
+    bm25: BM25Okapi
+
+    @classmethod
+    def of(cls, units: list[Unit]) -> _Corpus:
+        return cls(units, {u.id: u for u in units}, BM25Okapi([keywords(u.search_text) for u in units]))
+
+
 class HybridRetriever:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        client = open_client(settings)
-        if index_is_empty(settings, client):
+        self._client = open_client(settings)
+        if index_is_empty(settings, self._client):
             ingest(settings, progress=False)  # first use builds the index
-        self.units = load_units(settings, client)
-        if not self.units:
-            raise IndexUnavailable(
-                f"the index holds no units: add .md documents to {settings.corpus_dir} "
-                "and run `amzn-qa ingest`"
-            )
-        self._by_id = {u.id: u for u in self.units}
-        self._store = vector_store(settings, client)
-        self._bm25 = BM25Okapi([keywords(u.search_text) for u in self.units])
+        self._corpus = _Corpus.of(self._loaded_units())
+        self._store = vector_store(settings, self._client)
         self._vectors: dict[str, list[float]] = {}  # statement embeddings; the corpus is small
 
-    def retrieve(self, query: str, k: int | None = None) -> list[Hit]:
-        k = k or self.settings.k
-        n = min(self.settings.candidates, len(self.units))
-        try:
-            dense = self._store.similarity_search_with_score(query, k=n)
-        except Exception as err:
-            raise IndexUnavailable(f"the index cannot be searched ({err}); run `amzn-qa ingest --rebuild`") from err
-        similarity = {doc.id: 1.0 - distance for doc, distance in dense}
-        dense_rank = [doc.id for doc, _ in dense if doc.id in self._by_id]
+    @property
+    def units(self) -> list[Unit]:
+        return self._corpus.units
 
-        scores = self._bm25.get_scores(keywords(query)) if keywords(query) else [0.0] * len(self.units)
-        ranked = sorted(range(len(self.units)), key=lambda i: -scores[i])[:n]
-        keyword_score = {self.units[i].id: float(scores[i]) for i in ranked if scores[i] > 0}
-        keyword_rank = [self.units[i].id for i in ranked if scores[i] > 0]
+    def reload(self) -> None:
+        """Pick up what an ingest changed (a document added while serving), without a restart."""
+        self._corpus = _Corpus.of(self._loaded_units())
+
+    def _loaded_units(self) -> list[Unit]:
+        units = load_units(self.settings, self._client)
+        if not units:
+            raise IndexUnavailable(
+                f"the index holds no units: add .md documents to {self.settings.corpus_dir} "
+                "and run `amzn-qa ingest`"
+            )
+        return units
+
+    def retrieve(self, query: str, k: int | None = None, documents: Collection[str] | None = None) -> list[Hit]:
+        """The k best units for the query; with `documents` (file names), only units of those."""
+        k, corpus = k or self.settings.k, self._corpus
+        n = min(self.settings.candidates, len(corpus.units))
+        similarity = self._dense(query, n, documents)
+        dense_rank = [unit_id for unit_id in similarity if unit_id in corpus.by_id]
+
+        scores = corpus.bm25.get_scores(keywords(query)) if keywords(query) else [0.0] * len(corpus.units)
+        allowed = [i for i, u in enumerate(corpus.units) if documents is None or u.source in documents]
+        ranked = sorted(allowed, key=lambda i: -scores[i])[:n]
+        keyword_score = {corpus.units[i].id: float(scores[i]) for i in ranked if scores[i] > 0}
+        keyword_rank = [corpus.units[i].id for i in ranked if scores[i] > 0]
 
         fused: dict[str, float] = {}
         for ranking in (dense_rank, keyword_rank):
@@ -114,9 +137,18 @@ class HybridRetriever:
                 fused[unit_id] = fused.get(unit_id, 0.0) + 1.0 / (RRF_K + rank + 1)
         best = sorted(fused, key=lambda i: -fused[i])[:k]
         return [
-            Hit(self._by_id[i], fused[i], similarity.get(i, 0.0), keyword_score.get(i, 0.0))
+            Hit(corpus.by_id[i], fused[i], similarity.get(i, 0.0), keyword_score.get(i, 0.0))
             for i in best
         ]
+
+    def _dense(self, query: str, n: int, documents: Collection[str] | None) -> dict[str, float]:
+        """Cosine similarity of the n nearest units (in rank order), within `documents` if given."""
+        where = None if documents is None else {"source": {"$in": sorted(documents)}}
+        try:
+            dense = self._store.similarity_search_with_score(query, k=n, filter=where)
+        except Exception as err:
+            raise IndexUnavailable(f"the index cannot be searched ({err}); run `amzn-qa ingest --rebuild`") from err
+        return {doc.id: 1.0 - distance for doc, distance in dense}
 
     def focus(
         self, query: str, units: list[Unit], per_unit: int | None = None,

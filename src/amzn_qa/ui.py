@@ -9,21 +9,20 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import gradio as gr
 
+from pathlib import Path
+
+from .catalog import corpus_title, example_questions, read_catalog
 from .chain import Answer, QuestionError, Token
+from .documents import DOCUMENT_SUFFIXES, DocumentError
 from .grounding import CITATION
 from .index import IndexUnavailable
 from .models import ModelUnavailable
 
-EXAMPLES = [
-    "Roughly what does one Trainium 2 chip cost?",
-    "How much new power capacity did AWS add in the past 12 months?",
-    "How many active customers use Rufus?",
-    "When did Amazon acquire Kiva?",
-    "What severity does the analysis give Trainium adoption failure?",
-]
+NO_SOURCES = "<p class='meta'>Cited passages appear here.</p>"
 CSS = """
 #sources .source { border: 1px solid #ddd; border-radius: 6px; padding: 6px 10px; margin-bottom: 8px; }
 #sources .source.active { border-color: #e08a00; box-shadow: 0 0 0 2px #ffd59a; }
@@ -97,28 +96,54 @@ def render_sources(answer: Answer) -> str:
         parts.append(
             f'<details id="src-{c.n}" class="source" open><summary><b>[{c.n}]</b> '
             f"{html.escape(c.section)}</summary>"
-            f'<div class="meta">{html.escape(c.source)}, lines {c.start_line}–{c.end_line}</div>'
+            f'<div class="meta">{html.escape(c.document)}, lines {c.start_line}–{c.end_line}</div>'
             f'<div class="passage" style="white-space: pre-wrap">{passage}</div></details>'
         )
     return "\n".join(parts)
 
 
-def build_ui(backend) -> gr.Blocks:
+@dataclass
+class CorpusView:
+    """What the page says about the corpus: its heading, example questions, the documents to pick."""
+
+    heading: str
+    examples: list[str]
+    choices: list[tuple[str, str]]  # (label, file name)
+
+
+def corpus_view(backend) -> CorpusView:
+    """Drawn from the indexed documents' metadata and structure (and corpus/documents.toml)."""
+    try:
+        documents = [info for info, _ in backend.documents()]
+        units = backend.chain().retriever.units
+    except (IndexUnavailable, ModelUnavailable):
+        return CorpusView("## amzn-qa\nNo usable index yet: run `amzn-qa ingest`.", [], [])
+    try:
+        catalog = read_catalog(backend.settings.corpus_dir)
+    except DocumentError:
+        catalog = {}
+    heading = (f"## amzn-qa · {html.escape(corpus_title(documents))}\n"
+               "Answers come only from the documents, with citations you can open.")
+    return CorpusView(heading, example_questions(catalog, units), [(d.label, d.name) for d in documents])
+
+
+def build_ui(backend, uploads: bool = False) -> gr.Blocks:
     settings = backend.settings
 
-    def respond(question, messages, history, answers, k, model) -> Iterator[tuple]:
+    def respond(question, messages, history, answers, k, model, selected) -> Iterator[tuple]:
         messages = list(messages or [])
         history, answers = list(history or []), dict(answers or {})
         status = ""
         try:
             chain = backend.chain(model)
+            documents = backend.selected(list(selected or []), None)
             if not backend.model_loaded(model):
                 status = "⏳ Loading the model (first question only)…"
             messages += [{"role": "user", "content": as_plain_text(question or "")},
                          {"role": "assistant", "content": "…"}]
             yield messages, "", history, answers, gr.update(), status
             streamed = ""
-            for event in chain.stream(question, history, int(k)):
+            for event in chain.stream(question, history, int(k), documents=documents):
                 if isinstance(event, Token):
                     streamed += event.text
                     messages[-1] = {"role": "assistant", "content": html.escape(streamed)}
@@ -144,13 +169,11 @@ def build_ui(backend) -> gr.Blocks:
         backend.feedback.record(answer["question"], answer["answer"], answer["citations"], liked, answer["model"])
         return "Thanks: feedback saved."
 
+    view = corpus_view(backend)
     with gr.Blocks(title="amzn-qa") as demo:
         history = gr.State([])
         answers = gr.State({})
-        gr.Markdown(
-            "## amzn-qa · Amazon (AMZN) technical analysis, 23 Jan 2026\n"
-            "Answers come only from the document, with citations you can open."
-        )
+        heading = gr.Markdown(view.heading, elem_id="heading")
         status = gr.Markdown(elem_id="status")
         with gr.Row():
             with gr.Column(scale=3):
@@ -159,23 +182,56 @@ def build_ui(backend) -> gr.Blocks:
                     box = gr.Textbox(placeholder="Ask about the analysis…", show_label=False, scale=5,
                                      elem_id="question", max_lines=4)
                     ask = gr.Button("Ask", variant="primary", elem_id="ask", scale=1)
-                new_chat = gr.Button("New chat", elem_id="new-chat", size="sm")
-                gr.Examples(EXAMPLES, inputs=box, label="Examples")
+                with gr.Row():
+                    new_chat = gr.Button("New chat", elem_id="new-chat", size="sm")
+                    upload = gr.UploadButton("Add a document", file_types=list(DOCUMENT_SUFFIXES), size="sm",
+                                             elem_id="upload", visible=uploads)
+                selected = gr.Dropdown(view.choices, multiselect=True, label="Documents (all when none is chosen)",
+                                       elem_id="documents")
+                if view.examples:
+                    gr.Examples(view.examples, inputs=box, label="Examples")
                 with gr.Accordion("Settings", open=False):
                     k = gr.Slider(1, 10, value=settings.k, step=1, label="Number of sources")
                     model = gr.Dropdown(sorted(set(settings.ui_models) | {settings.llm}), value=settings.llm,
                                         label="Model provider")
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
-                sources = gr.HTML("<p class='meta'>Cited passages appear here.</p>", elem_id="sources")
+                sources = gr.HTML(NO_SOURCES, elem_id="sources")
 
         outputs = [chatbot, box, history, answers, sources, status]
-        inputs = [box, chatbot, history, answers, k, model]
+        inputs = [box, chatbot, history, answers, k, model, selected]
         # The chat's functions are not an API (that is /api): "private" keeps them out of the API
         # description Gradio embeds in every page, the login page included.
         ask.click(respond, inputs, outputs, api_visibility="private")
         box.submit(respond, inputs, outputs, api_visibility="private")
-        new_chat.click(lambda: ([], [], {}, "<p class='meta'>Cited passages appear here.</p>", ""),
+        new_chat.click(lambda: ([], [], {}, NO_SOURCES, ""),
                        None, [chatbot, history, answers, sources, status], api_visibility="private")
         chatbot.like(on_feedback, [answers], [status], api_visibility="private")
+        if uploads:
+            upload.upload(adding(backend), [upload, selected], [status, heading, selected], api_visibility="private")
+        demo.load(lambda: refreshed(backend, None), None, [heading, selected], api_visibility="private")
     return demo
+
+
+def refreshed(backend, chosen: list[str] | None) -> tuple:
+    """The heading and the document choices as the index now stands (a page opened after an
+    upload, or the page that uploaded), keeping what is chosen."""
+    view = corpus_view(backend)
+    names = {name for _, name in view.choices}
+    return view.heading, gr.update(choices=view.choices, value=[n for n in chosen or [] if n in names])
+
+
+def adding(backend):
+    """The upload handler: the file goes through the same checks and read path as `amzn-qa add`
+    (type, size, UTF-8 text; it is only ever read as text), then is searchable at once."""
+
+    def add(file, chosen) -> tuple:
+        path = Path(file if isinstance(file, str) else file.name)
+        try:
+            report = backend.add_document(path, path.name)
+        except (DocumentError, IndexUnavailable) as err:
+            return (f"⚠️ {html.escape(str(err))}", *refreshed(backend, chosen))
+        added = f"Added {html.escape(path.name)}: {html.escape(report.summary().splitlines()[0])}"
+        return (added, *refreshed(backend, chosen))
+
+    return add

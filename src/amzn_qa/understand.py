@@ -10,6 +10,7 @@ from the report's own names: one fact ("how many", "what is the price"), a list 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from .grounding import names
@@ -59,11 +60,13 @@ def answer_form(question: str) -> str:
 class Turn:
     """A question on its way through the answer stages, kept as data: what the user typed, its
     own words (spelling and shorthand resolved) and, for a follow-up that leans on the
-    conversation or a clause that leans on the clause before, the earlier question."""
+    conversation or a clause that leans on the clause before, the earlier question; `documents`
+    (file names) limits the answer to those documents."""
 
     typed: str
     own: str
     earlier: str = ""
+    documents: Collection[str] | None = None
 
     @property
     def standalone(self) -> str:
@@ -71,7 +74,7 @@ class Turn:
         return f'{self.own} (follow-up to: "{self.earlier}")' if self.earlier else self.own
 
     def part(self, own: str, earlier: str = "") -> Turn:
-        return Turn(self.typed, own, earlier or self.earlier)
+        return Turn(self.typed, own, earlier or self.earlier, self.documents)
 
 
 _TIED = re.compile(r' \(follow-up to: ".*"\)$', re.DOTALL)
