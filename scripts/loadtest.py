@@ -30,7 +30,7 @@ from urllib.parse import urlparse
 
 import httpx
 
-from amzn_qa.evaluation import load_split, percentile
+from amzn_qa.evaluation.harness import load_split, percentile
 
 MEMORY_BOUND_MB = 3072
 
@@ -45,7 +45,7 @@ def start_server() -> tuple[subprocess.Popen, str]:
     port = free_port()
     tmp = Path(tempfile.mkdtemp())
     env = {**os.environ, "AMZN_QA_FEEDBACK_DB": str(tmp / "feedback.sqlite3")}
-    proc = subprocess.Popen([sys.executable, "-m", "amzn_qa.cli", "serve", "--port", str(port)], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "amzn_qa.frontends.cli", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):

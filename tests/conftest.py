@@ -48,14 +48,14 @@ def shared_settings(tmp_path_factory) -> Settings:
 
 @pytest.fixture(scope="session")
 def retriever(shared_settings):
-    from amzn_qa.retrieval import HybridRetriever
+    from amzn_qa.answer.retrieval import HybridRetriever
 
     return HybridRetriever(shared_settings)
 
 
 @pytest.fixture(scope="session")
 def chain(shared_settings, retriever):
-    from amzn_qa.chain import AnswerChain
+    from amzn_qa.answer.chain import AnswerChain
 
     return AnswerChain(shared_settings, retriever)
 
@@ -99,7 +99,7 @@ def start_server(root: Path, env: dict | None = None):
            "AMZN_QA_FEEDBACK_DB": str(root / "feedback.sqlite3"), "AMZN_QA_CONFIG": str(root / "none.toml"),
            **(env or {})}
     log = (root / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "amzn_qa.cli", "serve", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "amzn_qa.frontends.cli", "serve", "--port", str(port)],
                             env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 300

@@ -123,7 +123,7 @@ def test_eight_concurrent_requests_are_all_answered(server):
 def test_login_when_configured(shared_settings, tmp_path):
     from fastapi.testclient import TestClient
 
-    from amzn_qa.api import create_app
+    from amzn_qa.frontends.api import create_app
 
     settings = shared_settings.model_copy(update={
         "auth_username": "analyst", "auth_password": "s3cret", "feedback_db": tmp_path / "f.db"})
@@ -142,7 +142,7 @@ LOGIN = ("analyst", "s3cret")
 def client_for(settings, with_ui=False):
     from fastapi.testclient import TestClient
 
-    from amzn_qa.api import create_app
+    from amzn_qa.frontends.api import create_app
 
     return TestClient(create_app(settings, with_ui=with_ui))
 
@@ -162,7 +162,7 @@ def live_guarded(guarded_settings):
 
     import uvicorn
 
-    from amzn_qa.api import create_app
+    from amzn_qa.frontends.api import create_app
 
     server = uvicorn.Server(uvicorn.Config(create_app(guarded_settings, with_ui=False), host="127.0.0.1", port=0,
                                            log_level="warning"))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from amzn_qa.chain import NOT_COVERED, AnswerChain, Answer, QuestionError, Token
+from amzn_qa.answer.chain import NOT_COVERED, AnswerChain, Answer, QuestionError, Token
 
 TRAINIUM_ROW = "Trainium (Training Silicon) — Specification: Price."
 
@@ -77,7 +77,7 @@ def test_bad_questions_get_a_clear_error(chain, question):
 
 def test_invented_figure_falls_back_to_the_evidence(chain, monkeypatch):
     """An answer whose figure is not in its sources is replaced by a quote of the evidence."""
-    from amzn_qa import chain as chain_module
+    from amzn_qa.answer import chain as chain_module
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
     monkeypatch.setattr(chain_module, "chat_model", lambda s: FakeListChatModel(responses=["About $85K per chip [1]."]))

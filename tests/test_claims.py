@@ -5,10 +5,10 @@ test is about what happens to the model's claims)."""
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from amzn_qa import chain as chain_module
-from amzn_qa.chain import claims
-from amzn_qa.documents import statements
-from amzn_qa.grounding import CITATION
+from amzn_qa.answer import chain as chain_module
+from amzn_qa.answer.chain import claims
+from amzn_qa.ingest.documents import statements
+from amzn_qa.answer.grounding import CITATION
 
 
 def test_an_answer_is_cut_into_its_sentences_and_bullets():

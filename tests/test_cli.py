@@ -22,7 +22,7 @@ def run(settings, *args, check=False):
         "AMZN_QA_CACHE_DIR": str(settings.cache_dir),
     }
     proc = subprocess.run(
-        [sys.executable, "-m", "amzn_qa.cli", *args], capture_output=True, text=True, env=env, timeout=600
+        [sys.executable, "-m", "amzn_qa.frontends.cli", *args], capture_output=True, text=True, env=env, timeout=600
     )
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc

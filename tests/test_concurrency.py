@@ -14,7 +14,7 @@ import httpx
 import pytest
 from langchain_core.messages import HumanMessage
 
-from amzn_qa.llm import LlamaCppChat, ModelBusy
+from amzn_qa.answer.llm import LlamaCppChat, ModelBusy
 
 from .conftest import start_server
 
@@ -105,7 +105,8 @@ def test_a_full_queue_refuses_at_once_with_a_clear_error():
 
 
 def test_health_is_degraded_while_the_model_is_stuck(shared_settings, tmp_path, monkeypatch):
-    from amzn_qa import api, llm
+    from amzn_qa.frontends import api
+    from amzn_qa.answer import llm
 
     stall = threading.Event()
     stuck = fake_model(FakeLlama(stall=stall), timeout_s=0.3)

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from amzn_qa.documents import EMPTY_CELL, DocumentError, assistant_addresses, chunk_markdown, read_document
+from amzn_qa.ingest.documents import EMPTY_CELL, DocumentError, assistant_addresses, chunk_markdown, read_document
 
 from .conftest import DOCUMENT, write
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from amzn_qa.config import PROJECT_ROOT
-from amzn_qa.evaluation import (
+from amzn_qa.evaluation.harness import (
     EVALS_DIR, KINDS, METRICS, Case, EvalError, aggregate, breakdown, fact_present, facts_present, gate,
     load_cases, load_split, read_thresholds, run, sample, score_case, unsupported_claims, write_report,
 )
-from amzn_qa.grounding import grounding_problems
+from amzn_qa.answer.grounding import grounding_problems
 
 
 @pytest.mark.parametrize(
@@ -214,7 +214,7 @@ def test_bad_qa_file_names_the_line(tmp_path):
 
 def test_eval_command_reads_the_split_it_is_given(shared_settings, retriever, monkeypatch, tmp_path):
     """`--split dev` scores dev cases, the default is the test split, `--qa` overrides both."""
-    from amzn_qa.cli import main
+    from amzn_qa.frontends.cli import main
 
     monkeypatch.setenv("AMZN_QA_CORPUS_DIR", str(shared_settings.corpus_dir))
     monkeypatch.setenv("AMZN_QA_INDEX_DIR", str(shared_settings.index_dir))
@@ -235,7 +235,7 @@ def test_gate_fails_when_the_retriever_is_broken(shared_settings, retriever, mon
     thresholds = read_thresholds(EVALS_DIR / "thresholds.json")
     assert gate(run(shared_settings, cases, retrieval_only=True, progress=False)["metrics"], thresholds) == []
 
-    from amzn_qa import retrieval
+    from amzn_qa.answer import retrieval
 
     real = retrieval.HybridRetriever.retrieve
     monkeypatch.setattr(retrieval.HybridRetriever, "retrieve", lambda self, q, k=None: real(self, q, 40)[-(k or 5):])
@@ -255,7 +255,7 @@ def test_answer_accuracy_gate_fails_when_the_model_answers_nonsense(shared_setti
     chat model that answers nonsense: only the second fails the sample's answer_accuracy gate."""
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-    from amzn_qa import chain as chain_module
+    from amzn_qa.answer import chain as chain_module
 
     cases = [c for c in load_split("dev") if c.id in HANDFUL]
     thresholds = read_thresholds(EVALS_DIR / "thresholds-sample.json")
@@ -273,7 +273,7 @@ def test_answer_accuracy_gate_fails_when_the_model_answers_nonsense(shared_setti
 def test_baseline_is_given_the_history_of_a_follow_up(shared_settings, monkeypatch):
     from langchain_core.runnables import RunnableLambda
 
-    from amzn_qa import baseline
+    from amzn_qa.evaluation import baseline
 
     prompts = []
     monkeypatch.setattr(baseline, "chat_model", lambda s: RunnableLambda(lambda p: prompts.append(p) or "GitHub Copilot."))

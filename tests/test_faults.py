@@ -6,10 +6,10 @@ import subprocess
 import sys
 import time
 
-from amzn_qa.documents import chunk_markdown, corpus_files, read_document
-from amzn_qa.feedback import FeedbackStore
-from amzn_qa.index import ingest, load_units, open_client
-from amzn_qa.retrieval import HybridRetriever
+from amzn_qa.ingest.documents import chunk_markdown, corpus_files, read_document
+from amzn_qa.frontends.feedback import FeedbackStore
+from amzn_qa.ingest.index import ingest, load_units, open_client
+from amzn_qa.answer.retrieval import HybridRetriever
 
 from .test_cli import run
 
@@ -32,7 +32,7 @@ def test_ingest_killed_midway_leaves_an_index_that_answers_and_the_next_ingest_c
     (settings.corpus_dir / "widgets.md").write_text(big_document(3000))
     env_settings = settings
     proc = subprocess.Popen(
-        [sys.executable, "-m", "amzn_qa.cli", "ingest"],
+        [sys.executable, "-m", "amzn_qa.frontends.cli", "ingest"],
         env={**__import__("os").environ, "AMZN_QA_CORPUS_DIR": str(env_settings.corpus_dir),
              "AMZN_QA_INDEX_DIR": str(env_settings.index_dir)},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -70,7 +70,7 @@ def test_feedback_killed_mid_write_loses_no_earlier_feedback(tmp_path):
     for i in range(5):
         store.record(f"question {i}", "answer", [{"n": 1}], True, "local")
     writer = subprocess.Popen([sys.executable, "-c", (
-        "from pathlib import Path; from amzn_qa.feedback import FeedbackStore\n"
+        "from pathlib import Path; from amzn_qa.frontends.feedback import FeedbackStore\n"
         f"s = FeedbackStore(Path({str(db)!r}))\n"
         "while True: s.record('q' * 10000, 'a' * 10000, [{'n': 1}], False, 'local')\n"
     )])

@@ -1,9 +1,9 @@
 """Cutting units into statements, focusing them on the question, and the table-cell checks."""
 
-from amzn_qa.chain import Answer, Citation, _joined
-from amzn_qa.understand import Turn, split_question
-from amzn_qa.grounding import cells_holding, other_period, renumber_citations, whole_cell
-from amzn_qa.documents import Unit, cells, chunk_markdown, statements
+from amzn_qa.answer.chain import Answer, Citation, _joined
+from amzn_qa.answer.understand import Turn, split_question
+from amzn_qa.answer.grounding import cells_holding, other_period, renumber_citations, whole_cell
+from amzn_qa.ingest.documents import Unit, cells, chunk_markdown, statements
 
 TABLE = """# Gadgets Inc
 
@@ -127,8 +127,8 @@ def test_a_blank_cell_is_recognised(retriever):
 def test_a_follow_up_is_focused_on_its_own_words_and_the_earlier_subject():
     from collections import Counter
 
-    from amzn_qa.understand import focus_query
-    from amzn_qa.vocabulary import Vocabulary
+    from amzn_qa.answer.understand import focus_query
+    from amzn_qa.answer.vocabulary import Vocabulary
 
     vocabulary = Vocabulary(words=Counter({"aws": 90, "curo": 6}))
     tied = Turn("What does it compete with?", "What does it compete with?", "Which assistant did AWS launch, Curo?")
@@ -138,7 +138,7 @@ def test_a_follow_up_is_focused_on_its_own_words_and_the_earlier_subject():
 
 
 def test_a_figure_from_another_column_does_not_answer_the_asked_period():
-    from amzn_qa.grounding import not_the_asked_period
+    from amzn_qa.answer.grounding import not_the_asked_period
 
     row = [("Current", "30+ regions"), ("2027 Target", "none given")]
     assert not_the_asked_period("regions planned by 2027", [("Current", "30+ regions")], row)

@@ -1,6 +1,6 @@
 import pytest
 
-from amzn_qa.grounding import best_quote, cited_numbers, figures, is_refusal, names, unsupported
+from amzn_qa.answer.grounding import best_quote, cited_numbers, figures, is_refusal, names, unsupported
 
 ROW = (
     "Trainium (Training Silicon) — Specification: Price. Details: ~$50-70K per chip (estimate). "
@@ -79,7 +79,7 @@ def test_scaled_figures_need_their_full_value():
 
 
 def test_citations_to_missing_sources_are_dropped():
-    from amzn_qa.grounding import keep_citations
+    from amzn_qa.answer.grounding import keep_citations
 
     assert keep_citations("Industry leader [3].", range(1, 3)) == "Industry leader."
     assert keep_citations("A [1, 4] and B [2].", range(1, 3)) == "A [1] and B [2]."
@@ -87,7 +87,7 @@ def test_citations_to_missing_sources_are_dropped():
 
 
 def test_links_and_foreign_wording_are_caught():
-    from amzn_qa.grounding import grounding_problems
+    from amzn_qa.answer.grounding import grounding_problems
 
     assert "http://evil.example/steal" in grounding_problems("![x](http://evil.example/steal) [1]", ROW)
     assert grounding_problems("The ocean is a vast expanse of water, deep and blue [1].", ROW) == ["wording"]
@@ -100,7 +100,7 @@ def test_a_scaled_figure_does_not_back_its_bare_number():
 
 
 def test_an_answer_that_only_repeats_the_question_says_nothing():
-    from amzn_qa.grounding import says_nothing_new
+    from amzn_qa.answer.grounding import says_nothing_new
 
     assert says_nothing_new("Strongest advantage [1].", "What is DSP's strongest advantage?")
     assert says_nothing_new("Yes [1].", "Does Amazon report it separately?")
@@ -109,7 +109,7 @@ def test_an_answer_that_only_repeats_the_question_says_nothing():
 
 
 def test_a_money_question_needs_a_money_figure():
-    from amzn_qa.grounding import wrong_kind_of_figure
+    from amzn_qa.answer.grounding import wrong_kind_of_figure
 
     evidence = "Price: ~$50-70K per chip. Power: 3.8GW. CapEx: $100B+ annual. Premium: ~20%."
     assert wrong_kind_of_figure("What is Amazon's share price?", "3.8GW [1]", evidence)
@@ -120,7 +120,7 @@ def test_a_money_question_needs_a_money_figure():
 
 
 def test_a_name_may_come_from_the_cited_section_but_a_number_may_not():
-    from amzn_qa.grounding import off_topic
+    from amzn_qa.answer.grounding import off_topic
 
     row = "Trainium 2 Status: 30-40% better price/performance vs A100/H100"
     section = row + "\nPrice: 30-40% cheaper than Nvidia H100"

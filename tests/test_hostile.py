@@ -120,7 +120,7 @@ def app(shared_settings, tmp_path_factory):
     is unreachable (its Web API URL is a closed loopback port: nothing leaves this machine)."""
     from fastapi.testclient import TestClient
 
-    from amzn_qa.api import create_app
+    from amzn_qa.frontends.api import create_app
 
     settings = shared_settings.model_copy(update={"feedback_db": tmp_path_factory.mktemp("hostile") / "f.db"})
     slack_error = None

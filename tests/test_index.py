@@ -1,7 +1,7 @@
 import pytest
 
-from amzn_qa.index import IndexUnavailable, ingest, load_units, open_client
-from amzn_qa.retrieval import HybridRetriever
+from amzn_qa.ingest.index import IndexUnavailable, ingest, load_units, open_client
+from amzn_qa.answer.retrieval import HybridRetriever
 
 from .conftest import write
 

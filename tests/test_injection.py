@@ -9,10 +9,10 @@ import shutil
 
 import pytest
 
-from amzn_qa.chain import SYSTEM_PROMPT, AnswerChain
-from amzn_qa.cli import main
+from amzn_qa.answer.chain import SYSTEM_PROMPT, AnswerChain
+from amzn_qa.frontends.cli import main
 from amzn_qa.config import PROJECT_ROOT, Settings
-from amzn_qa.grounding import grounding_problems
+from amzn_qa.answer.grounding import grounding_problems
 
 from .conftest import DOCUMENT, write
 

@@ -3,7 +3,7 @@ questions that contain "act as", "rules", "system" or "knowledge" are not refuse
 
 import pytest
 
-from amzn_qa.chain import overrides_instructions
+from amzn_qa.answer.chain import overrides_instructions
 
 
 @pytest.mark.parametrize(

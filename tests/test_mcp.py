@@ -12,7 +12,7 @@ from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
-from amzn_qa.chain import AnswerChain
+from amzn_qa.answer.chain import AnswerChain
 from amzn_qa.config import Settings
 
 from .test_openai_api import keyed_server  # noqa: F401  (a server requiring API keys)
@@ -24,7 +24,7 @@ DOCUMENT = "amzn-technical-analysis-2026-01-23.md"
 def stdio(root) -> StdioServerParameters:
     env = {**os.environ, "AMZN_QA_CORPUS_DIR": str(root / "corpus"), "AMZN_QA_INDEX_DIR": str(root / "index"),
            "AMZN_QA_CONFIG": str(root / "none.toml")}
-    return StdioServerParameters(command=sys.executable, args=["-m", "amzn_qa.cli", "mcp"], env=env)
+    return StdioServerParameters(command=sys.executable, args=["-m", "amzn_qa.frontends.cli", "mcp"], env=env)
 
 
 def http(url: str, **client_options):

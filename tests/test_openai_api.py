@@ -107,7 +107,7 @@ def test_configured_keys_are_required(keyed_server):
 def test_with_a_login_v1_takes_a_key_or_basic_but_not_the_chat_session(shared_settings):
     from fastapi.testclient import TestClient
 
-    from amzn_qa.api import create_app
+    from amzn_qa.frontends.api import create_app
 
     settings = shared_settings.model_copy(update={"auth_username": "analyst", "auth_password": "s3cret",
                                                   "api_keys": ["key-1"]})

@@ -4,9 +4,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from amzn_qa.chain import QuestionError, validate_question
+from amzn_qa.answer.chain import QuestionError, validate_question
 from amzn_qa.config import Settings
-from amzn_qa.documents import chunk_markdown
+from amzn_qa.ingest.documents import chunk_markdown
 
 CELL = st.text(st.characters(blacklist_characters="|\n\r", blacklist_categories=("Cs",)), max_size=30)
 LINE = st.text(st.characters(blacklist_categories=("Cs",)), max_size=200)
@@ -82,7 +82,7 @@ def test_answer_chain_handles_random_unicode(chain, text):
 @settings(max_examples=300, deadline=None)
 @given(st.lists(LINE, max_size=40))
 def test_every_unit_cuts_into_statements_that_rebuild_it(lines):
-    from amzn_qa.documents import cells, statements
+    from amzn_qa.ingest.documents import cells, statements
 
     text = "\n".join(lines)
     for unit in chunk_markdown(text, "random.md"):
@@ -96,7 +96,7 @@ def test_every_unit_cuts_into_statements_that_rebuild_it(lines):
 @settings(max_examples=500, deadline=None)
 @given(st.text(max_size=500))
 def test_any_question_splits_into_non_empty_parts(text):
-    from amzn_qa.understand import Turn, split_question
+    from amzn_qa.answer.understand import Turn, split_question
 
     parts = [part.standalone for part in split_question(Turn(text, text))]
     assert parts and all(p.strip() for p in parts) if text.strip() else parts == [text]

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from amzn_qa.catalog import (
+from amzn_qa.ingest.catalog import (
     DocumentInfo, corpus_title, document_info, example_questions, read_catalog, with_info,
 )
-from amzn_qa.documents import DocumentError, chunk_markdown
-from amzn_qa.index import ingest, load_units, open_client
+from amzn_qa.ingest.documents import DocumentError, chunk_markdown
+from amzn_qa.ingest.index import ingest, load_units, open_client
 
 from .conftest import CORPUS, DOCUMENT, write
 
@@ -74,7 +74,7 @@ def test_metadata_is_stored_in_the_index_and_a_changed_entry_reingests(make_sett
 
 @pytest.fixture(scope="module")
 def two_reports(tmp_path_factory):
-    from amzn_qa.chain import AnswerChain
+    from amzn_qa.answer.chain import AnswerChain
     from amzn_qa.config import Settings
 
     root = tmp_path_factory.mktemp("reports")
@@ -115,7 +115,7 @@ def test_a_document_filter_keeps_the_other_documents_out(two_reports):
 
 
 def test_a_document_ingested_while_running_is_found_after_reload(make_settings):
-    from amzn_qa.chain import AnswerChain
+    from amzn_qa.answer.chain import AnswerChain
 
     settings = make_settings()
     chain = AnswerChain(settings)

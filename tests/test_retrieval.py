@@ -1,6 +1,6 @@
 import pytest
 
-from amzn_qa.retrieval import keywords
+from amzn_qa.answer.retrieval import keywords
 
 POWER = "AWS Infrastructure Capabilities > Data Center & Power Infrastructure"
 TRAINIUM = "Custom Silicon & AI Chip Strategy > Trainium (Training Silicon)"

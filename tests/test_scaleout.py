@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from amzn_qa.chain import AnswerChain
-from amzn_qa.documents import chunk_markdown, corpus_files, read_document
-from amzn_qa.index import ingest, load_units, open_client
+from amzn_qa.answer.chain import AnswerChain
+from amzn_qa.ingest.documents import chunk_markdown, corpus_files, read_document
+from amzn_qa.ingest.index import ingest, load_units, open_client
 from amzn_qa.models import assembled_gguf
 
 QUESTIONS = [
@@ -72,7 +72,7 @@ def test_chroma_server_gives_the_same_answers_and_citations(chroma_server, share
 def test_two_concurrent_ingests_neither_duplicate_nor_lose_units(chroma_server, shared_settings):
     env = {**os.environ, "AMZN_QA_CHROMA_URL": chroma_server, "AMZN_QA_COLLECTION": "concurrent",
            "AMZN_QA_CORPUS_DIR": str(shared_settings.corpus_dir)}
-    procs = [subprocess.Popen([sys.executable, "-m", "amzn_qa.cli", "ingest"], env=env,
+    procs = [subprocess.Popen([sys.executable, "-m", "amzn_qa.frontends.cli", "ingest"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)]
     outputs = [p.communicate(timeout=300)[0].decode() for p in procs]
     assert all(p.returncode == 0 for p in procs), outputs
@@ -106,7 +106,7 @@ def test_openai_provider_against_a_real_llm_server(llm_server, shared_settings, 
     assert answer.model.startswith("openai:local@")
     assert set(answer.to_json()) == {"question", "answer", "refused", "grounded", "citations", "timings", "model", "mode"}
     assert "$50-70K" in answer.answer and answer.citations
-    from amzn_qa.chain import Token
+    from amzn_qa.answer.chain import Token
 
     tokens = [e for e in remote.stream("How many robots has Amazon deployed?") if isinstance(e, Token)]
     assert len(tokens) > 1

@@ -9,7 +9,7 @@ import httpx
 
 KIVA = "When did Amazon acquire Kiva?"
 # Prints the command's output, then whether the models' libraries were imported.
-PROBE = "import sys; from amzn_qa.cli import main; code = main(sys.argv[1:]); " \
+PROBE = "import sys; from amzn_qa.frontends.cli import main; code = main(sys.argv[1:]); " \
         "print(sorted({'torch', 'chromadb', 'llama_cpp'} & set(sys.modules))); sys.exit(code)"
 
 

@@ -106,7 +106,7 @@ def running(app):
 
 
 def slack_app(settings, monkeypatch, api_url: str):
-    from amzn_qa.api import create_app
+    from amzn_qa.frontends.api import create_app
 
     for key, value in {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api_url}.items():
         monkeypatch.setenv(key, value)
@@ -214,7 +214,7 @@ def test_forged_or_stale_requests_get_401(slack, sign):
 
 
 def test_an_error_in_the_chain_becomes_a_polite_reply(slack, monkeypatch, caplog):
-    from amzn_qa.chain import AnswerChain
+    from amzn_qa.answer.chain import AnswerChain
 
     def explode(self, *args, **kwargs):
         raise RuntimeError("index exploded")
@@ -289,7 +289,7 @@ def test_a_replayed_slash_command_is_answered_once(slack):
 
 
 def test_remembered_signatures_are_bounded_and_expire():
-    from amzn_qa.slack_bot import SeenKeys
+    from amzn_qa.frontends.slack_bot import SeenKeys
 
     seen = SeenKeys(size=2, ttl=0.5)
     assert [seen.first_time(key) for key in ("a", "a", "b", "c")] == [True, False, True, True]
@@ -323,8 +323,8 @@ def test_serve_starts_while_slack_is_unreachable_and_connects_later(slack_settin
 
 
 def test_points_are_rendered_as_a_slack_list_with_their_sources():
-    from amzn_qa.chain import Answer, Citation
-    from amzn_qa.slack_bot import to_mrkdwn
+    from amzn_qa.answer.chain import Answer, Citation
+    from amzn_qa.frontends.slack_bot import to_mrkdwn
 
     citations = [Citation(n, f"id{n}", "doc.md", f"Area > Topic {n}", n, n, f"point {n}") for n in (1, 2)]
     answer = Answer("q", "- first point [1]\n- second <point> [2]", False, True, citations, {}, "m", mode="quote")
@@ -334,8 +334,8 @@ def test_points_are_rendered_as_a_slack_list_with_their_sources():
 
 
 def test_citations_name_the_document_by_its_title_ticker_and_date_escaped():
-    from amzn_qa.chain import Answer, Citation
-    from amzn_qa.slack_bot import to_mrkdwn
+    from amzn_qa.answer.chain import Answer, Citation
+    from amzn_qa.frontends.slack_bot import to_mrkdwn
 
     cited = Citation(1, "id1", "r-2026-04-15.md", "Chips", 3, 3, "$9K", "<!here> Zeta & Co", "2026-04-15", "ZETA")
     text = to_mrkdwn(Answer("q", "$9K [1]", False, True, [cited], {}, "m"))

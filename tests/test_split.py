@@ -5,7 +5,7 @@ import re
 from collections import Counter
 
 from amzn_qa.config import PROJECT_ROOT
-from amzn_qa.evaluation import load_split
+from amzn_qa.evaluation.harness import load_split
 
 
 def _flat(text: str) -> str:

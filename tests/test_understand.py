@@ -2,7 +2,7 @@
 
 import pytest
 
-from amzn_qa.understand import COMPARE, EXPLAIN, FACT, LIST, answer_form
+from amzn_qa.answer.understand import COMPARE, EXPLAIN, FACT, LIST, answer_form
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,8 @@ vocabulary (the real document, the real embedding model's word list)."""
 
 import pytest
 
-from amzn_qa.documents import chunk_markdown, read_document
-from amzn_qa.vocabulary import Vocabulary
+from amzn_qa.ingest.documents import chunk_markdown, read_document
+from amzn_qa.answer.vocabulary import Vocabulary
 
 from .conftest import DOCUMENT
 
@@ -49,7 +49,7 @@ def test_an_abbreviation_the_document_defines_is_spelled_out(vocabulary):
 
 
 def test_an_ambiguous_abbreviation_is_left_as_typed():
-    from amzn_qa.documents import Unit
+    from amzn_qa.ingest.documents import Unit
 
     units = [Unit("1", "d.md", "Chips", "paragraph", "We ship Trainium 2 and Tranium 2.", 1, 1)]
     assert Vocabulary.of(units).resolve("trn2") == "trn2"

@@ -137,7 +137,7 @@ def test_the_users_question_is_shown_as_typed_never_rendered(page):
 
 
 def test_as_plain_text_leaves_no_markdown_or_html_syntax():
-    from amzn_qa.ui import as_plain_text
+    from amzn_qa.frontends.ui import as_plain_text
 
     shown = as_plain_text("![x](http://127.0.0.1:1/x.png) <img src=x> [a](b) `c` *d* _e_ # f | g $$h$$ 5 < 6")
     assert not set(shown) & set("![]()<>`*_|$")

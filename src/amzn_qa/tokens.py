@@ -75,7 +75,7 @@ def _load_or_build_ranks(gguf_path: Path, cache_file: Path) -> dict[bytes, int]:
 
 @lru_cache(maxsize=2)
 def encoding(cache_dir: Path) -> tiktoken.Encoding:
-    from .models import assembled_gguf
+    from amzn_qa.models import assembled_gguf
 
     with _lock:
         cache_dir.mkdir(parents=True, exist_ok=True)

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from .chain import Citation
+from amzn_qa.answer.chain import Citation
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from .chain import AnswerChain
-    from .config import Settings
+    from amzn_qa.answer.chain import AnswerChain
+    from amzn_qa.config import Settings
 
 RESOURCE_PREFIX = "amzn-qa://documents/"
 
@@ -54,9 +54,9 @@ def build_server(settings: Settings, chain: Callable[[], AnswerChain]):
     from mcp.server.mcpserver.exceptions import ToolError
     from mcp.server.mcpserver.resources import FileResource
 
-    from .api import validate_history
-    from .chain import QuestionError, validate_question
-    from .index import IndexUnavailable
+    from amzn_qa.frontends.api import validate_history
+    from amzn_qa.answer.chain import QuestionError, validate_question
+    from amzn_qa.ingest.index import IndexUnavailable
 
     server = MCPServer("amzn-qa", instructions="Cited answers from the AMZN technical analysis documents.")
 
@@ -90,7 +90,7 @@ def build_server(settings: Settings, chain: Callable[[], AnswerChain]):
 
 
 def serve_stdio(settings: Settings) -> None:
-    from .chain import AnswerChain
+    from amzn_qa.answer.chain import AnswerChain
 
     chains: list[AnswerChain] = []
     lock = threading.Lock()  # tool calls run in worker threads; the models load once

@@ -23,13 +23,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Mount
 from typing_extensions import TypedDict
 
-from .chain import Answer, AnswerChain, QuestionError, Token, validate_question
-from .config import PROJECT_ROOT, Settings, _config_file
-from .feedback import FeedbackStore
-from .guards import BodyLimit, Login, StrictJSONRoute, error_response
-from .catalog import DocumentInfo, documents_of
-from .index import IndexUnavailable, IngestReport, add_document
-from .models import ModelUnavailable
+from amzn_qa.answer.chain import Answer, AnswerChain, QuestionError, Token, validate_question
+from amzn_qa.config import PROJECT_ROOT, Settings, _config_file
+from amzn_qa.frontends.feedback import FeedbackStore
+from amzn_qa.frontends.guards import BodyLimit, Login, StrictJSONRoute, error_response
+from amzn_qa.ingest.catalog import DocumentInfo, documents_of
+from amzn_qa.ingest.index import IndexUnavailable, IngestReport, add_document
+from amzn_qa.models import ModelUnavailable
 
 
 class Backend:
@@ -90,7 +90,7 @@ class Backend:
 
     def _local_model(self, llm: str | None = None):
         """The in-process model of a chain already created, if it runs one."""
-        from .llm import LlamaCppChat, chat_model
+        from amzn_qa.answer.llm import LlamaCppChat, chat_model
 
         chain = self._chains.get(llm or self.settings.llm)
         model = chat_model(chain.settings) if chain else None
@@ -234,7 +234,7 @@ def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAP
         raise HTTPException(405 if known else 404, f"No route {request.method} {request.url.path}.")
 
     if settings.slack_mode == "http" and os.environ.get("SLACK_BOT_TOKEN") and os.environ.get("SLACK_SIGNING_SECRET"):
-        from .slack_bot import create_slack_app, mount
+        from amzn_qa.frontends.slack_bot import create_slack_app, mount
 
         mount(app, create_slack_app(backend.chain(), rate_limit=settings.slack_rate_limit))
 
@@ -242,7 +242,7 @@ def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAP
     if with_ui:
         mount_chat(app, backend, login)
     if login or settings.api_keys:
-        from .openai_api import ProtocolGate
+        from amzn_qa.frontends.openai_api import ProtocolGate
 
         app.add_middleware(ProtocolGate, keys=settings.api_keys, login=login)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # added last: runs first
@@ -268,7 +268,8 @@ def add_error_handlers(app: FastAPI) -> None:
 def mount_protocols(app: FastAPI, backend: Backend) -> None:
     """The OpenAI-compatible API at /v1 and the MCP server at /mcp (before the chat, which
     answers every path it is given)."""
-    from . import mcp_server, openai_api
+    from amzn_qa.frontends import mcp_server
+    from amzn_qa.frontends import openai_api
 
     openai_api.mount(app, backend)
     mcp_server.mount(app, backend)
@@ -279,7 +280,7 @@ def mount_chat(app: FastAPI, backend: Backend, login: Login | None) -> None:
     the app's own data (its blocklist wins over everything else)."""
     import gradio as gr
 
-    from .ui import CSS, HEAD, build_ui
+    from amzn_qa.frontends.ui import CSS, HEAD, build_ui
 
     settings = backend.settings
     db = settings.feedback_db

@@ -18,10 +18,10 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from .config import Settings
-from .documents import chunk_markdown, corpus_files, read_document
-from .index import embeddings
-from .llm import chat_model, model_label
+from amzn_qa.config import Settings
+from amzn_qa.ingest.documents import chunk_markdown, corpus_files, read_document
+from amzn_qa.ingest.index import embeddings
+from amzn_qa.answer.llm import chat_model, model_label
 
 PROMPT = ChatPromptTemplate.from_messages([
     MessagesPlaceholder("history"),

@@ -16,8 +16,8 @@ from functools import cached_property, lru_cache
 
 from rapidfuzz import fuzz, process
 
-from .documents import Unit
-from .models import embedding_model_dir
+from amzn_qa.ingest.documents import Unit
+from amzn_qa.models import embedding_model_dir
 
 # Common finance and analyst shorthand (not this report's): what the abbreviation stands for.
 FINANCE_SHORTHAND = {

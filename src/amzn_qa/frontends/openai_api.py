@@ -18,9 +18,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .chain import Answer, QuestionError, validate_question
-from .guards import Login, LoginGate, strict_json
-from .index import IndexUnavailable
+from amzn_qa.answer.chain import Answer, QuestionError, validate_question
+from amzn_qa.frontends.guards import Login, LoginGate, strict_json
+from amzn_qa.ingest.index import IndexUnavailable
 
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -147,7 +147,7 @@ def chunks(events: Iterator, completion_id: str, created: int) -> Iterator[str]:
 
 def mount(app: FastAPI, backend) -> None:
     """GET /v1/models and POST /v1/chat/completions (authentication is the ProtocolGate's)."""
-    from .api import cancel_on_disconnect, validate_history
+    from amzn_qa.frontends.api import cancel_on_disconnect, validate_history
 
     settings = backend.settings
 

@@ -27,13 +27,13 @@ from chromadb.config import Settings as ChromaSettings  # noqa: E402
 from langchain_chroma import Chroma  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from .config import Settings  # noqa: E402
-from .documents import (  # noqa: E402
+from amzn_qa.config import Settings  # noqa: E402
+from amzn_qa.ingest.documents import (  # noqa: E402
     CHUNKER_VERSION, DOCUMENT_SUFFIXES, DocumentError, Unit, assistant_addresses, chunk_markdown, corpus_files,
     read_document,
 )
-from .catalog import document_info, overrides_for, read_catalog, with_info  # noqa: E402
-from .models import embedding_model_dir  # noqa: E402
+from amzn_qa.ingest.catalog import document_info, overrides_for, read_catalog, with_info  # noqa: E402
+from amzn_qa.models import embedding_model_dir  # noqa: E402
 
 BATCH = 64
 REBUILD_HINT = "run `amzn-qa ingest --rebuild`"

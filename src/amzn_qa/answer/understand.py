@@ -13,8 +13,8 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from .grounding import names
-from .vocabulary import Vocabulary
+from amzn_qa.answer.grounding import names
+from amzn_qa.answer.vocabulary import Vocabulary
 
 FACT, LIST, EXPLAIN, COMPARE = "fact", "list", "explain", "compare"
 

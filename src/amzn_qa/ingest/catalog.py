@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from .documents import DocumentError, Unit, cells, front_matter, plain, without_front_matter
+from amzn_qa.ingest.documents import DocumentError, Unit, cells, front_matter, plain, without_front_matter
 
 CATALOG_FILE = "documents.toml"
 METADATA_KEYS = ("title", "ticker", "date")

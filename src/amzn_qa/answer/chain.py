@@ -17,21 +17,21 @@ from dataclasses import asdict, dataclass, field
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
-from . import tokens
-from .catalog import info_of
-from .config import Settings
-from .conflicts import Figure, cited_rows, differing_figures
-from .documents import Unit, cells
-from .grounding import (
+from amzn_qa import tokens
+from amzn_qa.ingest.catalog import info_of
+from amzn_qa.config import Settings
+from amzn_qa.answer.conflicts import Figure, cited_rows, differing_figures
+from amzn_qa.ingest.documents import Unit, cells
+from amzn_qa.answer.grounding import (
     CITATION, best_quote, cells_holding, cited_numbers, figures as figures_in, grounding_problems,
     is_refusal, keep_citations, not_the_asked_period, names, normalised, off_topic, other_period, renumber_citations,
     says_nothing_new, support_score, unsupported, unsupported_wording, whole_cell, wrong_kind_of_figure,
 )
-from .llm import ModelBusy, cancellable, chat_model, model_label
-from .models import ModelUnavailable
-from .retrieval import Focused, Hit, HybridRetriever
-from .understand import FACT, Turn, answer_form, focus_query, leans_on_history, own_words, split_question
-from .vocabulary import Vocabulary
+from amzn_qa.answer.llm import ModelBusy, cancellable, chat_model, model_label
+from amzn_qa.models import ModelUnavailable
+from amzn_qa.answer.retrieval import Focused, Hit, HybridRetriever
+from amzn_qa.answer.understand import FACT, Turn, answer_form, focus_query, leans_on_history, own_words, split_question
+from amzn_qa.answer.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import PrivateAttr
 
-from .config import Settings
-from .models import BUNDLED_LLMS, ModelUnavailable, assembled_gguf
+from amzn_qa.config import Settings
+from amzn_qa.models import BUNDLED_LLMS, ModelUnavailable, assembled_gguf
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 

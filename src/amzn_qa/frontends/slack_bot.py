@@ -30,8 +30,8 @@ from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
-from .chain import Answer, AnswerChain, QuestionError
-from .config import ConfigError
+from amzn_qa.answer.chain import Answer, AnswerChain, QuestionError
+from amzn_qa.config import ConfigError
 
 log = logging.getLogger(__name__)
 SLACK_TEXT_LIMIT = 3000  # a section block's text; longer answers continue in more replies

@@ -15,12 +15,12 @@ import gradio as gr
 
 from pathlib import Path
 
-from .catalog import corpus_title, example_questions, read_catalog
-from .chain import Answer, QuestionError, Token
-from .documents import DOCUMENT_SUFFIXES, DocumentError
-from .grounding import CITATION
-from .index import IndexUnavailable
-from .models import ModelUnavailable
+from amzn_qa.ingest.catalog import corpus_title, example_questions, read_catalog
+from amzn_qa.answer.chain import Answer, QuestionError, Token
+from amzn_qa.ingest.documents import DOCUMENT_SUFFIXES, DocumentError
+from amzn_qa.answer.grounding import CITATION
+from amzn_qa.ingest.index import IndexUnavailable
+from amzn_qa.models import ModelUnavailable
 
 NO_SOURCES = "<p class='meta'>Cited passages appear here.</p>"
 CSS = """

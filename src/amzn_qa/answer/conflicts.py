@@ -9,8 +9,8 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .documents import Unit, cells
-from .grounding import cells_holding
+from amzn_qa.ingest.documents import Unit, cells
+from amzn_qa.answer.grounding import cells_holding
 
 _SPACE = re.compile(r"\s+")
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from rank_bm25 import BM25Okapi
 
-from .config import Settings
-from .documents import EMPTY_CELL, Unit, statements
-from .index import IndexUnavailable, embeddings, index_is_empty, ingest, load_units, open_client, vector_store
+from amzn_qa.config import Settings
+from amzn_qa.ingest.documents import EMPTY_CELL, Unit, statements
+from amzn_qa.ingest.index import IndexUnavailable, embeddings, index_is_empty, ingest, load_units, open_client, vector_store
 
 RRF_K = 60
 # How much a statement's share of the question's keywords adds to its cosine similarity: the

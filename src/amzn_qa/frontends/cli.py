@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 
-from .config import ConfigError, Settings
+from amzn_qa.config import ConfigError, Settings
 
 
 # Command-line flags that override a setting, by flag name.
@@ -22,13 +22,13 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _chain(settings: Settings):
-    from .chain import AnswerChain
+    from amzn_qa.answer.chain import AnswerChain
 
     return AnswerChain(settings)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from .index import ingest
+    from amzn_qa.ingest.index import ingest
 
     report = ingest(_settings(args), rebuild=args.rebuild, progress=sys.stderr.isatty())
     print(report.summary())
@@ -38,7 +38,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_add(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .index import add_document
+    from amzn_qa.ingest.index import add_document
 
     settings = _settings(args)
     report = add_document(settings, Path(args.file))
@@ -108,7 +108,7 @@ def answer_turn(args: argparse.Namespace, settings: Settings, chain, question: s
         print(format_answer(body["answer"], body["citations"]))
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": body["answer"]}]
         return
-    from .chain import Token
+    from amzn_qa.answer.chain import Token
 
     for event in chain.stream(question, history):
         if isinstance(event, Token):
@@ -141,14 +141,14 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_mcp(args: argparse.Namespace) -> int:
-    from .mcp_server import serve_stdio
+    from amzn_qa.frontends.mcp_server import serve_stdio
 
     serve_stdio(_settings(args))
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .api import serve
+    from amzn_qa.frontends.api import serve
 
     serve(_settings(args))
     return 0
@@ -157,14 +157,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_slack(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if settings.slack_mode == "http":
-        from .api import serve
+        from amzn_qa.frontends.api import serve
 
         serve(settings, with_ui=False)
         return 0
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    from .chain import AnswerChain
-    from .slack_bot import create_slack_app
+    from amzn_qa.answer.chain import AnswerChain
+    from amzn_qa.frontends.slack_bot import create_slack_app
 
     app_token = os.environ.get("SLACK_APP_TOKEN")
     if not app_token:
@@ -174,7 +174,7 @@ def cmd_slack(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluation import run_cli
+    from amzn_qa.evaluation.harness import run_cli
 
     return run_cli(args, _settings(args))
 
@@ -266,9 +266,9 @@ def main(argv: list[str] | None = None) -> int:
 def _user_errors() -> tuple[type[Exception], ...]:
     """The errors that are the user's to fix. Only loaded modules are asked: one never imported
     raised nothing, and importing it would load the models' libraries `--server` avoids."""
-    classes = {"amzn_qa.chain": "QuestionError", "amzn_qa.index": "IndexUnavailable",
-               "amzn_qa.documents": "DocumentError",
-               "amzn_qa.models": "ModelUnavailable", "amzn_qa.evaluation": "EvalError"}
+    classes = {"amzn_qa.answer.chain": "QuestionError", "amzn_qa.ingest.index": "IndexUnavailable",
+               "amzn_qa.ingest.documents": "DocumentError",
+               "amzn_qa.models": "ModelUnavailable", "amzn_qa.evaluation.harness": "EvalError"}
     return (ConfigError, *(getattr(sys.modules[name], cls) for name, cls in classes.items() if name in sys.modules))
 
 

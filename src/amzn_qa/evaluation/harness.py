@@ -19,8 +19,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .config import PROJECT_ROOT, Settings
-from .grounding import figures, is_refusal
+from amzn_qa.config import PROJECT_ROOT, Settings
+from amzn_qa.answer.grounding import figures, is_refusal
 
 EVALS_DIR = PROJECT_ROOT / "evals"
 DEV_QA = EVALS_DIR / "dev.jsonl"
@@ -316,7 +316,7 @@ class _AmznQa:
     """The project's pipeline, as the evaluation runs it."""
 
     def __init__(self, settings: Settings, retriever, retrieval_only: bool) -> None:
-        from .chain import AnswerChain
+        from amzn_qa.answer.chain import AnswerChain
 
         self.retriever = retriever
         self.by_id = {u.id: u for u in retriever.units}
@@ -340,7 +340,7 @@ class _Baseline:
     """The plain LangChain baseline, given the same cases (and their history)."""
 
     def __init__(self, settings: Settings, retrieval_only: bool) -> None:
-        from .baseline import BaselineRAG
+        from amzn_qa.evaluation.baseline import BaselineRAG
 
         self.rag, self.retrieval_only = BaselineRAG(settings), retrieval_only
         self.model = None if retrieval_only else self.rag.model
@@ -355,7 +355,7 @@ def run(
     settings: Settings, cases: list[Case], retrieval_only: bool = False, progress: bool = True,
     pipeline: str = "amzn-qa",
 ) -> dict:
-    from .retrieval import HybridRetriever
+    from amzn_qa.answer.retrieval import HybridRetriever
 
     if pipeline == "baseline":
         system = _Baseline(settings, retrieval_only)
