@@ -28,7 +28,9 @@ def test_no_case_is_in_both_splits():
 
 
 def test_every_kind_is_split_about_evenly():
-    dev, test = Counter(c.kind for c in load_split("dev")), Counter(c.kind for c in load_split("test"))
+    """Rounds 1 and 2 were split by a hash of the id; round 3 was written for dev only."""
+    dev = Counter(c.kind for c in load_split("dev") if c.origin != "round-3")
+    test = Counter(c.kind for c in load_split("test"))
     assert set(dev) == set(test)
     for kind in dev:
         assert abs(dev[kind] - test[kind]) <= max(2, (dev[kind] + test[kind]) // 10), kind
