@@ -113,6 +113,7 @@ class Citation:
     start_line: int
     end_line: int
     quote: str
+    page: int | None = None  # PDF page of the cited passage's first line
 
 
 @dataclass
@@ -681,5 +682,5 @@ class AnswerChain:
         """A citation quoting `quote`, or else the piece of the unit nearest the answer."""
         return Citation(
             n, unit.id, unit.source, unit.section, unit.start_line, unit.end_line,
-            quote or best_quote(answer_text, unit.text),
+            quote or best_quote(answer_text, unit.text), unit.page,
         )

@@ -40,7 +40,8 @@ def format_answer(text: str, citations: list[dict], notice: str = "") -> str:
     if notice and not text.startswith(notice):
         lines.append(f"  ({notice})")
     for c in citations:
-        lines.append(f"  [{c['n']}] {c['source']}:{c['start_line']}-{c['end_line']} {c['section']}: “{c['quote']}”")
+        page = f" (p. {c['page']})" if c.get("page") else ""
+        lines.append(f"  [{c['n']}] {c['source']}:{c['start_line']}-{c['end_line']}{page} {c['section']}: “{c['quote']}”")
     return "\n".join(lines)
 
 

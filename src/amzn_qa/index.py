@@ -12,7 +12,7 @@ import os
 import shutil
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
@@ -27,9 +27,9 @@ from langchain_chroma import Chroma  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from .config import Settings  # noqa: E402
+from .convert import CONVERTED_SUFFIXES, Converted, to_markdown  # noqa: E402
 from .documents import (  # noqa: E402
     CHUNKER_VERSION, DocumentError, Unit, assistant_addresses, chunk_markdown, corpus_files,
-    read_document,
 )
 from .models import embedding_model_dir  # noqa: E402
 
@@ -49,6 +49,8 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # "file:line: ..." of every document indexed
+    converted: list[str] = field(default_factory=list)  # PDF, DOCX, HTML converted in this run
+    reused: list[str] = field(default_factory=list)  # ... whose conversion came from the cache
     units: int = 0
     seconds: float = 0.0
 
@@ -59,6 +61,8 @@ class IngestReport:
              ("unchanged", self.unchanged)] if v
         ]
         text = f"index: {self.units} units ({', '.join(parts) or 'no documents'}) in {self.seconds:.1f}s"
+        if self.converted or self.reused:
+            text += f"; conversions: {len(self.converted)} converted, {len(self.reused)} unchanged (cached)"
         return "\n".join([text] + [f"skipped {p}" for p in self.problems] + [f"warning: {w}" for w in self.warnings])
 
 
@@ -116,7 +120,13 @@ def unit_from_record(unit_id: str, meta: dict) -> Unit:
         unit_id, meta["source"], meta["section"], meta["kind"], meta["text"],
         int(meta["start_line"]), int(meta["end_line"]), meta.get("title", ""),
         bool(meta.get("addresses_assistant", False)),
+        int(meta["page"]) if meta.get("page") is not None else None,
     )
+
+
+def converted_dir(settings: Settings) -> Path:
+    """Where conversions of PDF, DOCX and HTML files are kept, by content hash."""
+    return settings.index_dir / "converted"
 
 
 def load_units(settings: Settings, client: chromadb.ClientAPI) -> list[Unit]:
@@ -141,19 +151,29 @@ def _write_units(store: Chroma, units: list[Unit], doc_sha: str, bar: tqdm) -> N
 
 
 def _plan(settings: Settings, report: IngestReport) -> dict[str, tuple[str, list[Unit]]]:
-    """Read and chunk every document; broken ones are reported and left as they were."""
+    """Read (or convert) and chunk every document; broken ones are reported and left as they were."""
     plan = {}
     for path in corpus_files(settings.corpus_dir):
         try:
-            text = read_document(path)
+            document = to_markdown(path, converted_dir(settings))
         except DocumentError as err:
             report.problems.append(str(err))
             continue
-        units = chunk_markdown(text, path.name)
-        report.warnings += [str(a) for a in assistant_addresses(text, path.name)]
-        digest = hashlib.sha256(f"{CHUNKER_VERSION}\n{text}".encode()).hexdigest()
+        if path.suffix.lower() in CONVERTED_SUFFIXES:
+            (report.converted if document.converted else report.reused).append(path.name)
+        units = _paged(chunk_markdown(document.text, path.name), document)
+        report.warnings += [str(a) for a in assistant_addresses(document.text, path.name)]
+        pages = f"\n{list(document.page_starts)}" if document.page_starts else ""
+        digest = hashlib.sha256(f"{CHUNKER_VERSION}{pages}\n{document.text}".encode()).hexdigest()
         plan[path.name] = (digest, units)
     return plan
+
+
+def _paged(units: list[Unit], document: Converted) -> list[Unit]:
+    """Each unit with the page of its first line, when the document has pages."""
+    if not document.page_starts:
+        return units
+    return [replace(u, page=document.page_of(u.start_line)) for u in units]
 
 
 def ingest(settings: Settings, rebuild: bool = False, progress: bool = True) -> IngestReport:
