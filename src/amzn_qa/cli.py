@@ -218,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="report folder (default evals/reports/latest)")
     p.add_argument("--llm")
     p.add_argument("--k", type=int)
+    p.add_argument("--kind", help="only the cases of this kind: lookup, list, explain, compare, multi-turn or unanswerable")
     p.add_argument("--limit", type=int, help="only the first N cases")
     p.add_argument("--sample", type=int, help="a fixed sample of N cases spread over every kind")
     p.add_argument("--retrieval-only", action="store_true", help="score retrieval only, no LLM")

@@ -118,8 +118,9 @@ _EMPHASIS = re.compile(r"[*_`]")
 # markdown the document was written in.
 _LABEL = r"\*\*[^*\n]+\*\*[ \t]*"
 _LABEL_BEFORE_LIST = re.compile(rf"^({_LABEL})\n\n(?=[-*+] )", re.MULTILINE)
-# pymupdf4llm closes and reopens italics at every line end.
-_ITALIC_LINE_BREAK = re.compile(r"(?<=\S)_\n_(?=\S)")
+# pymupdf4llm writes italics as _text_, closed at every line end; the chunker drops emphasis, but
+# knows only the asterisk form, which a line break does not split here.
+_ITALIC = re.compile(r"(?<![\w_])_(?=\S)([^\n_]+?)(?<=\S)_(?![\w_])")
 BULLET_SIZE = 8  # points: the largest drawn shape taken for a list bullet
 
 
@@ -219,7 +220,7 @@ def _with_bullets(markdown: str, bulleted: list[str]) -> str:
 def _cleaned(markdown: str) -> str:
     """Line breaks inside table cells and words hyphenated across lines joined back."""
     markdown = _BREAK_AFTER_HYPHEN.sub("", markdown)
-    markdown = _ITALIC_LINE_BREAK.sub("\n", _CELL_BREAK.sub(" ", markdown))
+    markdown = _ITALIC.sub(r"\1", _CELL_BREAK.sub(" ", markdown))
     return labelled_lists(_BLANK_RUN.sub("\n\n", markdown).strip())
 
 
@@ -228,10 +229,10 @@ def labelled_lists(markdown: str) -> str:
 
 
 def _joined_pages(pages: list[str]) -> Converted:
+    """One document; a blank line between pages, so that no unit runs over a page break and
+    every unit is found on the page it cites."""
     starts, lines = [], []
     for text in pages:
-        if len(lines) > 1 and re.fullmatch(_LABEL, lines[-2]) and text.startswith("- "):
-            lines.pop()  # a list's label ends the previous page: keep them one labelled list
         starts.append(len(lines) + 1)
         lines += text.split("\n") + [""]
     return Converted("\n".join(lines).rstrip() + "\n", tuple(starts))
