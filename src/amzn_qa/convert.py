@@ -110,7 +110,8 @@ def _store(cache_dir: Path | None, key: str, result: Converted) -> None:
 
 # --- PDF ----------------------------------------------------------------------------------
 
-_BREAK_AFTER_HYPHEN = re.compile(r"(?<=\w-)(?:<br>|\n)(?=[a-z0-9])")
+# A line broken after a hyphen or a dash: the words are one ("run-rate", "advanced—Rufus").
+_BREAK_AFTER_HYPHEN = re.compile(r"(?<=\w-)(?:<br>|\n)(?=[a-z0-9])|(?<=\w—)(?:<br>|\n)(?=\w)")
 _CELL_BREAK = re.compile(r"<br>")
 _BLANK_RUN = re.compile(r"\n{3,}")
 _EMPHASIS = re.compile(r"[*_`]")
