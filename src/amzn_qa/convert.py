@@ -62,11 +62,20 @@ def to_markdown(path: Path, cache_dir: Path | None = None) -> Converted:
     cached = _cached(cache_dir, key)
     if cached is not None:
         return cached
-    result = CONVERTERS[suffix](raw, path.name)
+    result = _converted(CONVERTERS[suffix], raw, path.name)
     if not result.text.strip():
         raise DocumentError(f"{path.name}: no text found in the document")
     _store(cache_dir, key, result)
     return replace(result, converted=True)
+
+
+def _converted(converter: Callable[[bytes, str], Converted], raw: bytes, name: str) -> Converted:
+    try:
+        return converter(raw, name)
+    except DocumentError:
+        raise
+    except Exception as err:  # the converters raise many unrelated types on malformed files
+        raise DocumentError(f"{name}: cannot be converted ({type(err).__name__}: {err})") from err
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -129,15 +138,15 @@ def pdf_to_markdown(raw: bytes, name: str) -> Converted:
     """Markdown of every page of a PDF, running headers and footers left out."""
     import pymupdf4llm
 
-    document = _open_pdf(raw, name)
-    # The classic mode: the layout model merged words ("usingGraviton") and bullet items on
-    # the fixtures, the classic one kept both (scripts/compare_converters.py).
+    # The classic mode (a process-wide switch of pymupdf4llm): the layout model merged words
+    # ("usingGraviton") and bullet items on the fixtures (scripts/compare_converters.py).
     pymupdf4llm.use_layout(False)
-    _drop_running_text(document)
-    pages = pymupdf4llm.to_markdown(document, page_chunks=True, show_progress=False)
-    return _joined_pages([
-        _cleaned(_with_bullets(chunk["text"], _bulleted_lines(page))) for chunk, page in zip(pages, document)
-    ])
+    with _open_pdf(raw, name) as document:
+        _drop_running_text(document)
+        pages = pymupdf4llm.to_markdown(document, page_chunks=True, show_progress=False)
+        return _joined_pages([
+            _cleaned(_with_bullets(chunk["text"], _bulleted_lines(page))) for chunk, page in zip(pages, document)
+        ])
 
 
 def _open_pdf(raw: bytes, name: str):
@@ -159,8 +168,8 @@ def _open_pdf(raw: bytes, name: str):
 def _drop_running_text(document) -> None:
     """Redact running headers and footers (page numbers, dates, file names) from every page, so
     that neither the text nor a table below them picks them up."""
-    blocks = [(page, fitz_rect, _running_key(page, fitz_rect, text))
-              for page in document for *fitz_rect, text, _, kind in page.get_text("blocks") if kind == 0]
+    blocks = [(page, rect, _running_key(page, rect, text))
+              for page in document for *rect, text, _, kind in page.get_text("blocks") if kind == 0]
     counts = Counter(key for _, _, key in blocks if key)
     for page, rect, key in blocks:
         if key and counts[key] >= max(2, document.page_count / 2):
@@ -219,7 +228,8 @@ def _with_bullets(markdown: str, bulleted: list[str]) -> str:
 
 
 def _cleaned(markdown: str) -> str:
-    """Line breaks inside table cells and words hyphenated across lines joined back."""
+    """Words broken over lines or cell lines joined, italics marks dropped, labels kept with
+    their lists."""
     markdown = _BREAK_AFTER_HYPHEN.sub("", markdown)
     markdown = _ITALIC.sub(r"\1", _CELL_BREAK.sub(" ", markdown))
     return labelled_lists(_BLANK_RUN.sub("\n\n", markdown).strip())
@@ -230,10 +240,14 @@ def labelled_lists(markdown: str) -> str:
 
 
 def _joined_pages(pages: list[str]) -> Converted:
-    """One document; a blank line between pages, so that no unit runs over a page break and
-    every unit is found on the page it cites."""
+    """One document, a blank line between pages, so that no unit runs over a page break and
+    every unit is printed on the page it cites; but a list's label that ends a page goes with
+    the items that start the next (a list without its label loses its subject: "Trainium 3")."""
     starts, lines = [], []
     for text in pages:
+        if len(lines) > 1 and re.fullmatch(_LABEL, lines[-2]) and text.startswith("- "):
+            text = f"{lines[-2]}\n{text}"
+            del lines[-2:]
         starts.append(len(lines) + 1)
         lines += text.split("\n") + [""]
     return Converted("\n".join(lines).rstrip() + "\n", tuple(starts))
@@ -249,7 +263,9 @@ def _markdown_of_html(html: str) -> str:
     for hidden in soup(["script", "style", "noscript", "template", "head"]):
         hidden.decompose()
     body = soup.body or soup
-    converter = MarkdownConverter(heading_style="ATX", bullets="-", table_infer_header=True, escape_misc=False)
+    # No backslash escapes: the chunker reads the text as it is, "snake_case" not "snake\\_case".
+    converter = MarkdownConverter(heading_style="ATX", bullets="-", table_infer_header=True,
+                                  escape_asterisks=False, escape_underscores=False, escape_misc=False)
     return labelled_lists(_BLANK_RUN.sub("\n\n", converter.convert_soup(body)).strip()) + "\n"
 
 
@@ -269,8 +285,6 @@ def docx_to_markdown(raw: bytes, name: str) -> Converted:
         html = mammoth.convert_to_html(io.BytesIO(raw)).value
     except zipfile.BadZipFile as err:
         raise DocumentError(f"{name}: not a readable DOCX (not a zip archive; the file may be damaged)") from err
-    except (KeyError, ValueError) as err:
-        raise DocumentError(f"{name}: not a readable DOCX ({err})") from err
     return Converted(_markdown_of_html(html))
 
 
