@@ -179,6 +179,8 @@ def test_an_unchanged_file_is_not_converted_again(make_settings, format_fixtures
     calls.clear()
     third = ingest(settings, progress=False)
     assert calls == ["analysis.html"] and third.added == ["copy.pdf"] and third.updated == ["analysis.html"]
+    # The changed page's old conversion is dropped; the two PDFs share one.
+    assert len(list((settings.index_dir / "converted").glob("*.md"))) == 3
 
 
 def _encrypted(pdf: Path, out: Path) -> Path:

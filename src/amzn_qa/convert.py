@@ -43,6 +43,7 @@ class Converted:
     text: str
     page_starts: tuple[int, ...] = ()
     converted: bool = False  # a converter ran for this call (not a plain read, not the cache)
+    key: str = ""  # the cache key (content hash) of a converted format
 
     def page_of(self, line: int) -> int | None:
         if not self.page_starts:
@@ -61,12 +62,12 @@ def to_markdown(path: Path, cache_dir: Path | None = None) -> Converted:
     key = hashlib.sha256(f"{CONVERTER_VERSION}\n{suffix}\n".encode() + raw).hexdigest()
     cached = _cached(cache_dir, key)
     if cached is not None:
-        return cached
+        return replace(cached, key=key)
     result = _converted(CONVERTERS[suffix], raw, path.name)
     if not result.text.strip():
         raise DocumentError(f"{path.name}: no text found in the document")
     _store(cache_dir, key, result)
-    return replace(result, converted=True)
+    return replace(result, converted=True, key=key)
 
 
 def _converted(converter: Callable[[bytes, str], Converted], raw: bytes, name: str) -> Converted:
@@ -115,6 +116,14 @@ def _store(cache_dir: Path | None, key: str, result: Converted) -> None:
     # The page map is written last: a crash in between leaves an entry _cached ignores.
     (cache_dir / f"{key}.md").write_text(result.text, encoding="utf-8")
     (cache_dir / f"{key}.pages.json").write_text(json.dumps(list(result.page_starts)), encoding="utf-8")
+
+
+def prune_cache(cache_dir: Path, keep: set[str]) -> None:
+    """Drop the conversions of files that have since changed or left the corpus."""
+    for entry in cache_dir.glob("*.md") if cache_dir.is_dir() else []:
+        if entry.stem not in keep:
+            entry.unlink(missing_ok=True)
+            entry.with_suffix(".pages.json").unlink(missing_ok=True)
 
 
 # --- PDF ----------------------------------------------------------------------------------

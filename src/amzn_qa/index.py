@@ -27,7 +27,7 @@ from langchain_chroma import Chroma  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from .config import Settings  # noqa: E402
-from .convert import CONVERTED_SUFFIXES, Converted, to_markdown  # noqa: E402
+from .convert import Converted, prune_cache, to_markdown  # noqa: E402
 from .documents import (  # noqa: E402
     CHUNKER_VERSION, DocumentError, Unit, assistant_addresses, chunk_markdown, corpus_files,
 )
@@ -152,20 +152,22 @@ def _write_units(store: Chroma, units: list[Unit], doc_sha: str, bar: tqdm) -> N
 
 def _plan(settings: Settings, report: IngestReport) -> dict[str, tuple[str, list[Unit]]]:
     """Read (or convert) and chunk every document; broken ones are reported and left as they were."""
-    plan = {}
+    plan, conversions = {}, set()
     for path in corpus_files(settings.corpus_dir):
         try:
             document = to_markdown(path, converted_dir(settings))
         except DocumentError as err:
             report.problems.append(str(err))
             continue
-        if path.suffix.lower() in CONVERTED_SUFFIXES:
+        if document.key:
+            conversions.add(document.key)
             (report.converted if document.converted else report.reused).append(path.name)
         units = _paged(chunk_markdown(document.text, path.name), document)
         report.warnings += [str(a) for a in assistant_addresses(document.text, path.name)]
         pages = f"\n{list(document.page_starts)}" if document.page_starts else ""
         digest = hashlib.sha256(f"{CHUNKER_VERSION}{pages}\n{document.text}".encode()).hexdigest()
         plan[path.name] = (digest, units)
+    prune_cache(converted_dir(settings), conversions)
     return plan
 
 
