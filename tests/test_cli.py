@@ -10,7 +10,7 @@ import pytest
 from .conftest import write
 
 KEYS = {"question", "answer", "refused", "grounded", "citations", "timings", "model", "mode"}
-CITATION_KEYS = {"n", "chunk_id", "source", "section", "start_line", "end_line", "quote"}
+CITATION_KEYS = {"n", "chunk_id", "source", "section", "start_line", "end_line", "quote", "page"}
 
 
 def run(settings, *args, check=False):
@@ -34,6 +34,7 @@ def test_ask_json_prints_one_object_in_the_documented_shape(shared_settings):
     assert set(result) == KEYS
     assert "$50-70K" in result["answer"] and result["refused"] is False and result["grounded"] is True
     assert result["citations"] and all(set(c) == CITATION_KEYS for c in result["citations"])
+    assert all(c["page"] is None for c in result["citations"])  # a markdown document has no pages
     assert any("Trainium" in c["section"] and c["start_line"] == 65 for c in result["citations"])
     assert set(result["timings"]) == {"retrieve_ms", "ttft_ms", "total_ms"}
     assert result["model"].startswith("local:")
