@@ -21,6 +21,7 @@ chat: setup
 
 bench: setup
 	$(BIN)/python scripts/benchmark.py
+	$(BIN)/python scripts/bench_ingest.py
 
 load: setup
 	$(BIN)/python scripts/loadtest.py

@@ -130,3 +130,13 @@ def server(tmp_path_factory):
     yield type("Server", (), {"url": url, "root": root, "feedback_db": root / "feedback.sqlite3"})
     proc.terminate()
     proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def format_fixtures(tmp_path_factory) -> dict[str, Path]:
+    """The analysis as .html, .pdf (printed by Chromium) and .docx, made once per session."""
+    from .formats import build_fixtures, chromium_available
+
+    if not chromium_available():
+        pytest.skip("chromium is not installed (the PDF fixture is printed by it): run `make setup`")
+    return build_fixtures(tmp_path_factory.mktemp("formats"))

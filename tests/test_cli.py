@@ -11,7 +11,7 @@ from .conftest import write
 
 KEYS = {"question", "answer", "refused", "grounded", "citations", "timings", "model", "mode"}
 CITATION_KEYS = {"n", "chunk_id", "source", "section", "start_line", "end_line", "quote", "document_title",
-                 "document_date", "ticker"}
+                 "document_date", "ticker", "page"}
 
 
 def run(settings, *args, check=False):
@@ -35,6 +35,7 @@ def test_ask_json_prints_one_object_in_the_documented_shape(shared_settings):
     assert set(result) == KEYS
     assert "$50-70K" in result["answer"] and result["refused"] is False and result["grounded"] is True
     assert result["citations"] and all(set(c) == CITATION_KEYS for c in result["citations"])
+    assert all(c["page"] is None for c in result["citations"])  # a markdown document has no pages
     assert any("Trainium" in c["section"] and c["start_line"] == 65 for c in result["citations"])
     assert {(c["document_title"], c["document_date"], c["ticker"]) for c in result["citations"]} == {
         ("Amazon.com, Inc. (AMZN) – Technical Analysis", "2026-01-23", "AMZN")}
@@ -92,7 +93,7 @@ def test_add_copies_a_checked_document_into_the_corpus_and_indexes_it(make_setti
 
 
 @pytest.mark.parametrize("name, content, message", [
-    ("page.html", "<p>x</p>", "page.html: only .md, .markdown, .txt documents can be added"),
+    ("notes.rtf", "{\\rtf1 x}", "notes.rtf: only .md, .markdown, .txt, .pdf, .docx, .html, .htm documents can be added"),
     ("latin1.md", b"caf\xe9", "latin1.md: not UTF-8"),
     ("empty.md", "  \n", "empty.md: the document is empty"),
     ("big.md", "x" * 2000, "big.md: 2000 bytes; the limit is 1000"),

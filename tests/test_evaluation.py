@@ -9,7 +9,7 @@ import pytest
 from amzn_qa.config import PROJECT_ROOT
 from amzn_qa.evaluation.harness import (
     EVALS_DIR, KINDS, METRICS, Case, EvalError, aggregate, breakdown, fact_present, facts_present, gate,
-    load_cases, load_split, read_thresholds, run, sample, score_case, unsupported_claims, write_report,
+    load_cases, load_split, of_kind, read_thresholds, run, sample, score_case, unsupported_claims, write_report,
 )
 from amzn_qa.answer.grounding import grounding_problems
 
@@ -319,3 +319,12 @@ def test_ci_runs_the_gate_on_the_test_split_after_the_tests(tmp_path):
     assert len(calls) == 2
     assert "--split test --retrieval-only" in calls[0]
     assert "--split test --sample 30" in calls[1] and "--thresholds evals/thresholds-sample.json" in calls[1]
+
+
+def test_kind_keeps_only_that_kind_and_names_the_kinds_when_unknown():
+    cases = load_split("dev")
+    lookups = of_kind(cases, "lookup")
+    assert lookups and {c.kind for c in lookups} == {"lookup"}
+    assert len(lookups) == sum(c.kind == "lookup" for c in cases)
+    with pytest.raises(EvalError, match="unknown kind 'lookups': use lookup, list"):
+        of_kind(cases, "lookups")

@@ -29,7 +29,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AMZN_QA_", extra="ignore")
 
     # Documents and index
-    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Folder of .md documents to index")
+    corpus_dir: Path = Field(
+        PROJECT_ROOT / "corpus", description="Folder of documents to index (.md, .txt, .pdf, .docx, .html)"
+    )
     index_dir: Path = Field(PROJECT_ROOT / "index", description="Embedded Chroma store")
     chroma_url: str | None = Field(None, description="Chroma server URL; replaces the embedded store")
     collection: str = Field("amzn_qa", description="Chroma collection name")

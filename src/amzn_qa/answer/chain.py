@@ -118,6 +118,7 @@ class Citation:
     document_title: str = ""  # the cited document's metadata (catalog.DocumentInfo)
     document_date: str = ""
     ticker: str = ""
+    page: int | None = None  # PDF page of the cited passage's first line
 
     @property
     def document(self) -> str:
@@ -686,4 +687,5 @@ class AnswerChain:
         return Citation(
             n, unit.id, unit.source, unit.section, unit.start_line, unit.end_line,
             quote or best_quote(answer_text, unit.text), unit.document_title, unit.document_date, unit.ticker,
+            unit.page,
         )

@@ -84,6 +84,12 @@ def load_split(split: str) -> list[Case]:
     return [case for path in SPLITS[split] for case in load_cases(path)]
 
 
+def of_kind(cases: list[Case], kind: str) -> list[Case]:
+    if kind not in KINDS:
+        raise EvalError(f"unknown kind {kind!r}: use {', '.join(KINDS)}")
+    return [case for case in cases if case.kind == kind]
+
+
 def sample(cases: list[Case], n: int) -> list[Case]:
     """A fixed sample: every kind gets its share of n (at least one case), taken evenly spread
     through that kind's cases, so the same cases come back every run."""
@@ -585,6 +591,8 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     cases = load_cases(Path(args.qa)) if args.qa else load_split(args.split)
     thresholds = read_thresholds(Path(args.thresholds) if args.thresholds else DEFAULT_THRESHOLDS)
+    if args.kind:
+        cases = of_kind(cases, args.kind)
     if args.limit:
         cases = cases[: args.limit]
     if args.sample:

@@ -53,7 +53,10 @@ def format_answer(text: str, citations: list[dict], notice: str = "") -> str:
         lines.append(f"  ({notice})")
     for c in citations:
         dated = f" ({c['document_date']})" if c.get("document_date") else ""
-        lines.append(f"  [{c['n']}] {c['source']}{dated}:{c['start_line']}-{c['end_line']} {c['section']}: “{c['quote']}”")
+        page = f" (p. {c['page']})" if c.get("page") else ""
+        lines.append(
+            f"  [{c['n']}] {c['source']}{dated}:{c['start_line']}-{c['end_line']}{page} {c['section']}: “{c['quote']}”"
+        )
     return "\n".join(lines)
 
 
@@ -234,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="report folder (default evals/reports/latest)")
     p.add_argument("--llm")
     p.add_argument("--k", type=int)
+    p.add_argument("--kind", help="only the cases of this kind: lookup, list, explain, compare, multi-turn or unanswerable")
     p.add_argument("--limit", type=int, help="only the first N cases")
     p.add_argument("--sample", type=int, help="a fixed sample of N cases spread over every kind")
     p.add_argument("--retrieval-only", action="store_true", help="score retrieval only, no LLM")

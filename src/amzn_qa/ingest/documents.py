@@ -19,7 +19,9 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-DOCUMENT_SUFFIXES = (".md", ".markdown", ".txt")
+# DocumentError and DOCUMENT_SUFFIXES live with the converters; callers keep importing them here.
+from amzn_qa.ingest.convert import DOCUMENT_SUFFIXES, DocumentError, to_markdown  # noqa: F401
+
 # Bump when the units a document yields change shape, so that ingest redoes unchanged files.
 CHUNKER_VERSION = "3"
 MAX_PARAGRAPH_WORDS = 60
@@ -59,10 +61,6 @@ _ADDRESSES_ASSISTANT = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _EMPHASIS = re.compile(r"[*_`~]")
-
-
-class DocumentError(ValueError):
-    """A document that cannot be indexed; the message names the file."""
 
 
 def visible_text(text: str) -> str:
@@ -120,6 +118,7 @@ class Unit:
     document_title: str = ""  # the document's metadata (DocumentInfo), the same on all its units
     document_date: str = ""
     ticker: str = ""
+    page: int | None = None  # PDF page of the unit's first line; None for documents without pages
 
     @property
     def search_text(self) -> str:
@@ -134,6 +133,8 @@ class Unit:
     def metadata(self) -> dict:
         meta = asdict(self)
         del meta["id"]
+        if meta["page"] is None:  # Chroma stores no None
+            del meta["page"]
         return meta
 
 
@@ -208,20 +209,9 @@ def _row_pairs(row: str) -> tuple[str, list[str]]:
     return head, _ROW_PAIR.split(body.rstrip("."))
 
 
-def read_document(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise DocumentError(f"{path.name}: cannot be read ({err.strerror})") from err
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise DocumentError(
-            f"{path.name}: not UTF-8 text (byte {err.start}); save it as UTF-8 and ingest again"
-        ) from err
-    if not text.strip():
-        raise DocumentError(f"{path.name}: the document is empty")
-    return text
+def read_document(path: Path, cache_dir: Path | None = None) -> str:
+    """The document at `path` as markdown (converted from PDF, DOCX or HTML; see convert.py)."""
+    return to_markdown(path, cache_dir).text
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:

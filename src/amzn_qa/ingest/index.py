@@ -13,7 +13,7 @@ import re
 import shutil
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
@@ -28,9 +28,9 @@ from langchain_chroma import Chroma  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from amzn_qa.config import Settings  # noqa: E402
+from amzn_qa.ingest.convert import Converted, prune_cache, to_markdown  # noqa: E402
 from amzn_qa.ingest.documents import (  # noqa: E402
     CHUNKER_VERSION, DOCUMENT_SUFFIXES, DocumentError, Unit, assistant_addresses, chunk_markdown, corpus_files,
-    read_document,
 )
 from amzn_qa.ingest.catalog import document_info, overrides_for, read_catalog, with_info  # noqa: E402
 from amzn_qa.models import embedding_model_dir  # noqa: E402
@@ -51,6 +51,8 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # "file:line: ..." of every document indexed
+    converted: list[str] = field(default_factory=list)  # PDF, DOCX, HTML converted in this run
+    reused: list[str] = field(default_factory=list)  # ... whose conversion came from the cache
     units: int = 0
     seconds: float = 0.0
 
@@ -61,6 +63,8 @@ class IngestReport:
              ("unchanged", self.unchanged)] if v
         ]
         text = f"index: {self.units} units ({', '.join(parts) or 'no documents'}) in {self.seconds:.1f}s"
+        if self.converted or self.reused:
+            text += f"; conversions: {len(self.converted)} converted, {len(self.reused)} unchanged (cached)"
         return "\n".join([text] + [f"skipped {p}" for p in self.problems] + [f"warning: {w}" for w in self.warnings])
 
 
@@ -119,7 +123,13 @@ def unit_from_record(unit_id: str, meta: dict) -> Unit:
         int(meta["start_line"]), int(meta["end_line"]), meta.get("title", ""),
         bool(meta.get("addresses_assistant", False)), meta.get("document_title", ""),
         meta.get("document_date", ""), meta.get("ticker", ""),
+        int(meta["page"]) if meta.get("page") is not None else None,
     )
+
+
+def converted_dir(settings: Settings) -> Path:
+    """Where conversions of PDF, DOCX and HTML files are kept, by content hash."""
+    return settings.index_dir / "converted"
 
 
 def load_units(settings: Settings, client: chromadb.ClientAPI) -> list[Unit]:
@@ -144,27 +154,40 @@ def _write_units(store: Chroma, units: list[Unit], doc_sha: str, bar: tqdm) -> N
 
 
 def _plan(settings: Settings, report: IngestReport) -> dict[str, tuple[str, list[Unit]]]:
-    """Read and chunk every document, its metadata on every unit; broken ones are reported and
-    left as they were."""
+    """Read (or convert) and chunk every document, its metadata on every unit; broken ones are
+    reported and left as they were."""
     try:
         catalog = read_catalog(settings.corpus_dir)
     except DocumentError as err:
         report.problems.append(str(err))
         catalog = {}
-    plan = {}
+    plan, conversions = {}, set()
     for path in corpus_files(settings.corpus_dir):
         try:
-            text = read_document(path)
+            document = to_markdown(path, converted_dir(settings))
         except DocumentError as err:
             report.problems.append(str(err))
             continue
+        if document.key:
+            conversions.add(document.key)
+            (report.converted if document.converted else report.reused).append(path.name)
+        text = document.text
         info = document_info(path.name, text, overrides_for(catalog, path.name))
-        units = with_info(chunk_markdown(text, path.name), info)
+        units = _paged(with_info(chunk_markdown(text, path.name), info), document)
         report.warnings += [str(a) for a in assistant_addresses(text, path.name)]
-        # The metadata is part of what is indexed: a changed documents.toml entry re-ingests.
-        digest = hashlib.sha256(f"{CHUNKER_VERSION}\n{info}\n{text}".encode()).hexdigest()
+        # The metadata and page breaks are part of what is indexed: a change re-ingests.
+        pages = f"\n{list(document.page_starts)}" if document.page_starts else ""
+        digest = hashlib.sha256(f"{CHUNKER_VERSION}{pages}\n{info}\n{text}".encode()).hexdigest()
         plan[path.name] = (digest, units)
+    prune_cache(converted_dir(settings), conversions)
     return plan
+
+
+def _paged(units: list[Unit], document: Converted) -> list[Unit]:
+    """Each unit with the page of its first line, when the document has pages."""
+    if not document.page_starts:
+        return units
+    return [replace(u, page=document.page_of(u.start_line)) for u in units]
 
 
 def ingest(settings: Settings, rebuild: bool = False, progress: bool = True) -> IngestReport:
@@ -245,7 +268,7 @@ def check_new_document(settings: Settings, path: Path, name: str) -> None:
         raise DocumentError(f"{name}: no such file")
     if size > settings.max_document_bytes:
         raise DocumentError(f"{name}: {size} bytes; the limit is {settings.max_document_bytes}")
-    read_document(path)  # the one read path: type of text, encoding, emptiness
+    to_markdown(path, converted_dir(settings))  # the one read path (cached for the ingest that follows)
     target = settings.corpus_dir / name
     if target.exists() and target.read_bytes() != path.read_bytes():
         raise DocumentError(f"{name}: the corpus already has a different document of that name; rename the file")
