@@ -128,3 +128,15 @@ def test_a_name_may_come_from_the_cited_section_but_a_number_may_not():
     assert off_topic("How much better is it than Nvidia's?", row, section) == []
     assert off_topic("How many minutes of AI-generated audio?", "Generative AI Audio Features") == []
     assert off_topic("What does Graviton 4 cost?", "Graviton 3: ~20% premium", "Graviton 4: none given") == ["Graviton 4"]
+
+
+def test_an_answer_that_is_only_a_heading_or_a_label_says_nothing():
+    from amzn_qa.answer.grounding import only_a_label
+    from amzn_qa.ingest.documents import Unit
+
+    row = Unit("r", "d.md", "Products > AgentCore (AI Agent Infrastructure)", "row",
+               "AgentCore (AI Agent Infrastructure) — Component: Growth Rate. Details: Recent launch.", 5, 5)
+    bullets = Unit("l", "d.md", "Products > Chips", "list", "Trainium 3 (Next Generation):\n- Demand from large customers", 7, 8)
+    assert only_a_label("AgentCore (AI Agent Infrastructure) [1].", [row])
+    assert only_a_label("Trainium 3 (Next Generation) [1].", [bullets])
+    assert not only_a_label("Recent launch [1].", [row])

@@ -25,12 +25,15 @@ from amzn_qa.ingest.documents import Unit, cells
 from amzn_qa.answer.grounding import (
     CITATION, best_quote, cells_holding, cited_numbers, figures as figures_in, grounding_problems,
     is_refusal, keep_citations, not_the_asked_period, names, normalised, off_topic, other_period, renumber_citations,
-    says_nothing_new, support_score, unsupported, unsupported_wording, whole_cell, wrong_kind_of_figure,
+    only_a_label, says_nothing_new, support_score, unsupported, unsupported_wording, whole_cell, wrong_kind_of_figure,
 )
 from amzn_qa.answer.llm import ModelBusy, cancellable, chat_model, model_label
 from amzn_qa.models import ModelUnavailable
 from amzn_qa.answer.retrieval import Focused, Hit, HybridRetriever
-from amzn_qa.answer.understand import FACT, Turn, answer_form, focus_query, leans_on_history, own_words, split_question
+from amzn_qa.answer.understand import (
+    FACT, Turn, answer_form, faithful_rewrite, focus_query, leans_on_history, own_words, split_question,
+    substituted, with_earlier_names,
+)
 from amzn_qa.answer.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
@@ -482,31 +485,35 @@ class AnswerChain:
                 ", so here is the evidence instead."
 
     def _turn(self, question: str, history: History, documents: Collection[str] | None) -> Turn:
-        """The question with its spelling and shorthand resolved, a follow-up rewritten to stand
-        alone, or tied to the earlier question it leans on.
-
-        The small model often returns the earlier question, or the follow-up unchanged with its
-        pronoun; then the earlier question is attached instead, so retrieval and the answer
-        prompt still see what "it" refers to.
-        """
+        """The question with its spelling and shorthand resolved; a follow-up rewritten to stand
+        alone when the model's rewrite is faithful, else tied to the earlier question it leans on
+        (so retrieval and the answer prompt still see what "it" refers to)."""
         resolved = self.vocabulary.resolve(question)
-        previous = [own_words(t["content"]) for t in history if t.get("role") == "user" and t.get("content")]
+        previous = [
+            self.vocabulary.resolve(own_words(t["content"]))
+            for t in history if t.get("role") == "user" and t.get("content")
+        ]
         if not previous:
             return Turn(question, resolved, documents=documents)
+        resolved = with_earlier_names(resolved, previous[-1])
+        again = substituted(resolved, previous[-1])
+        if again:
+            return Turn(question, again, documents=documents)
+        rewritten = self._rewritten(resolved, previous[-1])
+        if faithful_rewrite(rewritten, resolved, previous[-1]):
+            return Turn(question, rewritten, documents=documents)
+        return Turn(question, resolved, previous[-1] if leans_on_history(resolved) else "", documents)
+
+    def _rewritten(self, follow_up: str, earlier: str) -> str:
+        """The small model's standalone version of the follow-up, "" when it gave none."""
         chain = CONDENSE_PROMPT | chat_model(self.settings) | StrOutputParser()
         try:
-            rewritten = chain.invoke({"previous": previous[-1], "question": resolved}).strip()
-        except Exception as err:  # condensing is an aid; the fallback below still works
+            rewritten = chain.invoke({"previous": earlier, "question": follow_up}).strip()
+        except Exception as err:  # condensing is an aid; the tie to the earlier question still works
             log.warning("condensing the follow-up failed: %s", err)
-            rewritten = ""
+            return ""
         rewritten = rewritten.splitlines()[0].strip() if rewritten else ""
-        if not rewritten or len(rewritten) > self.settings.max_question_chars:
-            rewritten = resolved
-        if normalised(rewritten) == normalised(previous[-1]):
-            rewritten = resolved  # the model repeated the earlier question
-        if normalised(rewritten) == normalised(resolved) and leans_on_history(resolved):
-            return Turn(question, resolved, previous[-1], documents)
-        return Turn(question, rewritten, documents=documents)
+        return rewritten if len(rewritten) <= self.settings.max_question_chars else ""
 
     def _absent_specifics(self, hits: list[Hit], question: str, units: list[Unit]) -> list[str] | None:
         """Why the sources cannot answer, or None when they may.
@@ -570,7 +577,7 @@ class AnswerChain:
         # A pasted source keeps its [n] in front; a list answer its "1." marker.
         text = keep_citations(re.sub(r"^(\[\d+\]|\d+\.)\s+", "", text), range(1, len(units) + 1))
         answer.answer = text
-        if says_nothing_new(text, turn.standalone):
+        if says_nothing_new(text, turn.standalone) or only_a_label(text, units):
             return self._quoted(answer, focused[0])
         numbers, problems = _backing_sources(text, units)
         missing = [p for p in problems if p != "wording"]

@@ -12,7 +12,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from amzn_qa.ingest.documents import Unit, cells
+from amzn_qa.ingest.documents import Unit, cells, statements
 
 CITATION = re.compile(r"\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
 _SCALES = {
@@ -219,6 +219,16 @@ def says_nothing_new(answer: str, question: str) -> bool:
         for w in (w.lower() for w in _WORD.findall(body))
     )
 
+
+
+def only_a_label(answer: str, units: list[Unit]) -> bool:
+    """True when the answer is no more than a heading or a table's title among its sources
+    ("AgentCore (AI Agent Infrastructure) [1]."): it names where the answer is, not what it is."""
+    body = normalised(CITATION.sub(" ", answer)).strip(" .")
+    labels = {normalised(part) for unit in units for part in unit.section.split(" > ")}
+    labels |= {normalised(unit.text.partition(" — ")[0]) for unit in units if unit.kind == "row"}
+    labels |= {normalised(statements(unit).lead) for unit in units if unit.kind == "list"}
+    return bool(body) and body in labels
 
 _PERIOD = re.compile(r"\b(?:20\d\d|Q[1-4])\b")
 

@@ -13,7 +13,8 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from amzn_qa.answer.grounding import names
+from amzn_qa.answer.grounding import names, normalised
+from amzn_qa.answer.retrieval import keywords
 from amzn_qa.answer.vocabulary import Vocabulary
 
 FACT, LIST, EXPLAIN, COMPARE = "fact", "list", "explain", "compare"
@@ -77,6 +78,9 @@ class Turn:
         return Turn(self.typed, own, earlier or self.earlier, self.documents)
 
 
+# Share of a follow-up's keywords its rewrite must keep: fillers ("still", "tho") may go.
+REWRITE_KEEPS = 0.75
+
 _TIED = re.compile(r' \(follow-up to: ".*"\)$', re.DOTALL)
 
 
@@ -89,12 +93,60 @@ def own_words(standalone: str) -> str:
 # A follow-up leans on the earlier turn when it opens elliptically ("And Trainium 3?", "What
 # about H100?") or is a fragment, or when it uses a pronoun and names nothing itself ("What does
 # it compete with?", but not "How many developers adopted Curo in its first days?").
-_ELLIPTICAL = re.compile(r"^\s*(and|or|but|also|what about|how about|same)\b|^\W*(\w+\W+){0,2}\w*\W*$", re.I)
+_ELLIPTICAL = re.compile(r"^\s*(and|or|but|also|what about|how about|same)\b|^\W*(\w+\W+){0,4}\w*\W*$", re.I)
 _PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|this|that|these|those|he|she|his|her|there)\b", re.I)
 
 
 def leans_on_history(question: str) -> bool:
-    return bool(_ELLIPTICAL.search(question) or (_PRONOUN.search(question) and not names(question)))
+    return bool(_ELLIPTICAL.search(question)) or _pronoun_without_name(question)
+
+
+def _pronoun_without_name(question: str) -> bool:
+    return bool(_PRONOUN.search(question) and not names(question))
+
+
+_SHORT_NUMBERED = re.compile(r"\b([a-z]{1,3})(\d+)\b", re.I)
+_NUMBERED_NAME = re.compile(r"\b([A-Z][a-z][\w-]+) \d+\b")
+
+
+def with_earlier_names(follow_up: str, earlier: str) -> str:
+    """A numbered name of the earlier turn, shortened to its initial and given another number
+    ("g3" after a question about Graviton 2), written out: Graviton 3."""
+    stems = [m.group(1) for m in _NUMBERED_NAME.finditer(earlier)]
+
+    def written_out(short: re.Match) -> str:
+        stem = next((s for s in stems if s.lower().startswith(short.group(1).lower())), "")
+        return f"{stem} {short.group(2)}" if stem else short.group()
+
+    return _SHORT_NUMBERED.sub(written_out, follow_up)
+
+
+_ELLIPSIS = re.compile(r"^\W*(and|or|also|then|what about|how about|same for|same)\b\W*", re.I)
+_ASKED_PERIOD = re.compile(r"\b(?:Q[1-4] 20\d\d|20\d\d|Q[1-4])\b")
+
+
+def substituted(follow_up: str, earlier: str) -> str:
+    """The earlier question asked again about another period or generation, when that is all an
+    elliptical follow-up names ("and 2027?", "and Trainium 3's?"); "" for any other follow-up."""
+    rest = re.sub(r"['’]s$", "", _ELLIPSIS.sub("", follow_up).strip(" ?.!"))
+    if rest == follow_up.strip(" ?.!"):
+        return ""  # not elliptical: it says more than "and <this>?"
+    if _ASKED_PERIOD.fullmatch(rest) and _ASKED_PERIOD.search(earlier):
+        return _ASKED_PERIOD.sub(rest, earlier, count=1)
+    numbered = re.fullmatch(r"([A-Z][\w-]*) \d+", rest)
+    same = numbered and re.search(rf"\b{re.escape(numbered.group(1))} \d+\b", earlier)
+    return f"{earlier[:same.start()]}{rest}{earlier[same.end():]}" if same else ""
+
+
+def faithful_rewrite(rewritten: str, follow_up: str, earlier: str) -> bool:
+    """Whether a model's standalone rewrite of a follow-up can replace it: it keeps most of the
+    follow-up's own keywords ("and custom silicon, what does that need" must not become a
+    question about AWS's infrastructure), is not the earlier question again, and no longer leans
+    on the conversation ("What strategic tie-in there, who's it for?" still does)."""
+    if not rewritten or normalised(rewritten) in (normalised(follow_up), normalised(earlier)):
+        return False
+    own, kept = set(keywords(follow_up)), set(keywords(rewritten))
+    return len(own & kept) >= REWRITE_KEEPS * len(own) and not _pronoun_without_name(rewritten)
 
 
 def focus_query(turn: Turn, vocabulary: Vocabulary) -> str:

@@ -105,8 +105,11 @@ class Vocabulary:
         if lower in FINANCE_SHORTHAND:
             return FINANCE_SHORTHAND[lower]
         if word.isupper() and len(self.acronyms.get(lower, ())) == 1:
-            return f"{word} ({next(iter(self.acronyms[lower]))})"
-        if len(lower) < 3 or "/" in lower or lower in english_words():
+            # The documents never write this acronym, so their name replaces it: a check that the
+            # sources mention what was asked then looks for the name they do write.
+            return next(iter(self.acronyms[lower]))
+        # "hows", "whats": an English word with its "'s" typed without the apostrophe.
+        if len(lower) < 3 or "/" in lower or lower in english_words() or lower.removesuffix("s") in english_words():
             return word
         return self._abbreviated(lower) or self._misspelled(lower) or word
 
