@@ -16,6 +16,10 @@ from amzn_qa.answer.understand import COMPARE, EXPLAIN, FACT, LIST, answer_form
         ("acme partners", LIST),
         ("why did margins fall", EXPLAIN),
         ("walk me through the capex plan", EXPLAIN),
+        ("walk me thru the capex plan", EXPLAIN),
+        ("supply risk - how worried should i be", EXPLAIN),
+        ("what's dragging on store margins", LIST),
+        ("pricing levers?", LIST),
         ("what are the main risks for the retail arm", EXPLAIN),
         ("how does the loyalty scheme make money", EXPLAIN),
         ("widget a vs widget b on price", COMPARE),
@@ -52,3 +56,19 @@ def test_a_rewrite_of_a_follow_up_is_used_only_when_faithful():
     assert not faithful_rewrite("What strategic tie-in there, who's it for?", "whats the strategic tie-in there, who's it for", earlier)
     assert not faithful_rewrite(earlier, "and the risks?", earlier)
     assert faithful_rewrite("What does Curo compete with?", "What does it compete with?", "How many developers adopted Curo?")
+
+
+def test_a_comparison_is_retrieved_side_by_side():
+    from amzn_qa.answer.understand import compared_sides
+
+    assert compared_sides("Rufus vs Amazon Lens - which has more users") == (
+        "Rufus - which has more users", "Amazon Lens - which has more users")
+    assert compared_sides("g2 vs g3 pricing + instance types") == ("g2 pricing + instance types", "g3 pricing + instance types")
+    assert compared_sides("AgentCore bull vs bear") == ("AgentCore bull", "AgentCore bear")
+    assert compared_sides("which is bigger?") is None
+
+
+def test_a_comparison_cites_both_sides(chain):
+    answer = chain.ask("agentcore vs curo - who are they each up aginst")
+    sections = {next(u for u in answer.sources if u.id == c.chunk_id).section for c in answer.citations}
+    assert any("AgentCore" in s for s in sections) and any("Curo" in s for s in sections)

@@ -12,6 +12,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Collection, Iterator
+from itertools import zip_longest
 from dataclasses import asdict, dataclass, field
 
 from langchain_core.output_parsers import StrOutputParser
@@ -31,7 +32,7 @@ from amzn_qa.answer.llm import ModelBusy, cancellable, chat_model, model_label
 from amzn_qa.models import ModelUnavailable
 from amzn_qa.answer.retrieval import Focused, Hit, HybridRetriever
 from amzn_qa.answer.understand import (
-    FACT, Turn, answer_form, faithful_rewrite, focus_query, leans_on_history, own_words, split_question,
+    COMPARE, FACT, Turn, answer_form, compared_sides, faithful_rewrite, focus_query, leans_on_history, own_words, split_question,
     substituted, with_earlier_names,
 )
 from amzn_qa.answer.vocabulary import Vocabulary
@@ -381,7 +382,7 @@ class AnswerChain:
         and give every document's figure where the documents differ."""
         form = answer_form(turn.own)
         retrieve_started = time.perf_counter()
-        hits = _prompt_safe(self.retriever, turn.standalone, k or self._form_k(form), turn.documents)
+        hits = self._retrieved(turn, form, k or self._form_k(form))
         timings["retrieve_ms"] = timings.get("retrieve_ms", 0.0) + (time.perf_counter() - retrieve_started) * 1000
         retrieved = [h.unit for h in hits]
         focused = self._context(turn, retrieved, form)
@@ -400,6 +401,17 @@ class AnswerChain:
             answer = self._checked_claims(turn, text.strip(), focused, notice)
         answer = _name_other_documents(answer, retrieved)
         yield self._with_differing_figures(answer, turn.documents)
+
+    def _retrieved(self, turn: Turn, form: str, k: int) -> list[Hit]:
+        """The question's k best passages; for a comparison of two sides, the whole question's
+        best, each side's best, the whole question's second best, and so on."""
+        hits = _prompt_safe(self.retriever, turn.standalone, k, turn.documents)
+        sides = compared_sides(turn.own) if form == COMPARE else None
+        if not sides:
+            return hits
+        each_side = [_prompt_safe(self.retriever, side, k, turn.documents) for side in sides]
+        merged = {h.unit.id: h for round_ in zip_longest(hits, *each_side) for h in round_ if h}
+        return list(merged.values())[:k]
 
     def _form_k(self, form: str) -> int:
         return self.settings.k if form == FACT else self.settings.points_k

@@ -26,6 +26,7 @@ _COMPARE = re.compile(
 _EXPLAIN = re.compile(
     r"^\W*(why|explain|summari[sz]e|summary|describe|walk me through|tell me about|overview|thoughts on|"
     r"gimme|give me (the|a)|so what|is it|are they|how (does|do|did|is|are|can|could|will|would|should)\b(?!\s+(much|many)))"
+    r"|\b(walk me thru|so what|how (bad|worried|serious|real|risky|concerned)|what'?s backing|backing that)\b"
     r"|\b(why|how come|story|verdict|thesis|bull|bear|case for|case against|positioned|position(ing)?|"
     r"angle|outlook|implications?|matter|advantage|moat|risks|strategy|rationale|explain|"
     r"in a few lines|big picture|take on|actually)\b",
@@ -34,7 +35,8 @@ _EXPLAIN = re.compile(
 _LIST = re.compile(
     r"^\W*(which|list|name|enumerate|what are|what're|whats in|what's in|what is in|what can|where)\b"
     r"|\b(include|includes|including|components|features|capabilities|partners|customers|competitors|"
-    r"channels|surfaces|segments|models|services|examples|types|kinds|items|bullets)\b",
+    r"channels|surfaces|segments|models|services|examples|types|kinds|items|bullets|levers|drivers|"
+    r"headwinds|tailwinds|catalysts|dragging|what tech)\b",
     re.I,
 )
 _FACT = re.compile(
@@ -158,6 +160,31 @@ def focus_query(turn: Turn, vocabulary: Vocabulary) -> str:
         return turn.own
     subject = min(names(turn.earlier), key=lambda name: vocabulary.words[name.lower()], default="")
     return f"{turn.own} {subject}".strip()
+
+
+_VERSUS = re.compile(r"\s+(?:vs\.?|versus)\s+", re.I)
+_SIDE_END = re.compile(r"\s+[-–—]\s+|[,:;?]")
+_NAME_RUN = re.compile(r"\b[A-Z][\w&/.-]*(?: [A-Z0-9][\w&/.-]*)*")
+_LEADING_NAME = re.compile(rf"^{_NAME_RUN.pattern}")
+
+
+def compared_sides(question: str) -> tuple[str, str] | None:
+    """"A vs B <what is compared>" as one query per side, each with what is compared: retrieved
+    together, the better-matched side fills every point. B ends at a separator ("rufus vs lens -
+    which has more users"), else it is its leading name or word ("g2 vs g3 pricing"); a side that
+    names nothing is about the other side's name."""
+    parts = _VERSUS.split(question.strip())
+    if len(parts) != 2 or not all(p.strip() for p in parts):
+        return None
+    left, right = parts
+    end = _SIDE_END.search(right)
+    name = _LEADING_NAME.match(right)
+    other = right[: end.start()] if end else name.group() if name else right.split()[0]
+    asked = right[len(other):]
+    subject = _NAME_RUN.findall(left)
+    if subject and not _LEADING_NAME.match(other.strip()):
+        other = f"{subject[-1]} {other}"
+    return f"{left}{asked}".strip(), f"{other}{asked}".strip()
 
 
 _CLAUSE_BREAK = re.compile(
