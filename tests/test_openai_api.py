@@ -30,7 +30,7 @@ def test_completion_carries_markers_sources_and_citations(server):
     assert "2012" in text and "[1]" in text
     assert citations and {"n", "chunk_id", "source", "section", "start_line", "end_line", "quote"} <= set(citations[0])
     first = citations[0]
-    assert f"[1] {first['source']}, {first['section']}, lines {first['start_line']}-{first['end_line']}" in text
+    assert f"[1] {first['section']} (" in text and f"{first['source']}, lines {first['start_line']}–{first['end_line']})" in text
     assert completion.choices[0].finish_reason == "stop"
 
 

@@ -130,6 +130,12 @@ class Citation:
         described = ", ".join(filter(None, [self.document_title, self.ticker, self.document_date]))
         return f"{described} · {self.source}" if described else self.source
 
+    @property
+    def location(self) -> str:
+        """Where the passage is: the document, its PDF page if it has pages, its lines."""
+        page = f", p. {self.page}" if self.page else ""
+        return f"{self.document}{page}, lines {self.start_line}–{self.end_line}"
+
 
 @dataclass
 class Answer:

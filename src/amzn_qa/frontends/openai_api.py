@@ -110,7 +110,7 @@ def reply_text(answer: Answer) -> str:
     """The answer with its [n] markers, then one line per citation: document, section, lines."""
     if not answer.citations:
         return answer.answer
-    lines = [f"[{c.n}] {c.source}, {c.section}, lines {c.start_line}-{c.end_line}" for c in answer.citations]
+    lines = [f"[{c.n}] {c.section} ({c.location})" for c in answer.citations]
     return answer.answer + SOURCES_HEADING + "\n".join(lines)
 
 

@@ -155,7 +155,7 @@ def to_mrkdwn(answer: Answer) -> str:
     lines = [text]
     for c in answer.citations:
         quote = c.quote if len(c.quote) <= 160 else c.quote[:159] + "…"
-        where = f"{mrkdwn_escaped(c.section)} ({mrkdwn_escaped(c.document)}, lines {c.start_line}–{c.end_line})"
+        where = f"{mrkdwn_escaped(c.section)} ({mrkdwn_escaped(c.location)})"
         lines.append(f"{CITATION_LINE}{c.n}]* {where}" + ("" if points else f": “{mrkdwn_escaped(quote)}”"))
     return "\n".join(lines)
 

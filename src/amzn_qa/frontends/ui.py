@@ -96,8 +96,7 @@ def render_sources(answer: Answer) -> str:
         parts.append(
             f'<details id="src-{c.n}" class="source" open><summary><b>[{c.n}]</b> '
             f"{html.escape(c.section)}</summary>"
-            f'<div class="meta">{html.escape(c.document)}{f", p. {c.page}" if c.page else ""}, '
-            f"lines {c.start_line}–{c.end_line}</div>"
+            f'<div class="meta">{html.escape(c.location)}</div>'
             f'<div class="passage" style="white-space: pre-wrap">{passage}</div></details>'
         )
     return "\n".join(parts)
