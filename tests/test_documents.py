@@ -216,3 +216,8 @@ def test_each_kind_of_address_is_recognised(line):
 ])
 def test_ordinary_prose_is_not_mistaken_for_an_address(line):
     assert assistant_addresses(f"# T\n\n{line}\n", "t.md") == []
+
+
+def test_a_document_opening_with_a_rule_keeps_its_text():
+    text = "---\n\n# Q3 update\n\nAWS grew 20% in the quarter.\n\n---\n\nOutlook follows.\n"
+    assert [u.text for u in chunk_markdown(text, "d.md")] == ["AWS grew 20% in the quarter.", "Outlook follows."]

@@ -72,3 +72,19 @@ def test_a_comparison_cites_both_sides(chain):
     answer = chain.ask("agentcore vs curo - who are they each up aginst")
     sections = {next(u for u in answer.sources if u.id == c.chunk_id).section for c in answer.citations}
     assert any("AgentCore" in s for s in sections) and any("Curo" in s for s in sections)
+
+
+def test_a_chain_of_elliptical_follow_ups_keeps_the_first_question(chain):
+    history = [{"role": "user", "content": "AWS power capacity target 2026"}, {"role": "assistant", "content": "16-18GW [1]."},
+               {"role": "user", "content": "and 2027?"}, {"role": "assistant", "content": "24-28GW [1]."}]
+    assert chain._earlier_question(history) == "AWS power capacity target 2027"
+    assert chain._turn("and 2028?", history, None).own == "AWS power capacity target 2028"
+
+
+def test_side_b_is_asked_what_side_a_is_asked_and_known_codes_stay():
+    from amzn_qa.answer.understand import compared_sides, substituted, with_earlier_names
+
+    assert compared_sides("What is the price of Trainium 2 versus H100?") == (
+        "What is the price of Trainium 2", "What is the price of H100")
+    assert with_earlier_names("and ec2?", "Echo 4 sales", {"ec2"}) == "and ec2?"
+    assert substituted("and Q3?", "revenue in Q2 2026?") == "revenue in Q3 2026?"

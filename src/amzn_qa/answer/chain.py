@@ -1,4 +1,6 @@
-"""The answer chain: condense → retrieve → budgeted prompt → LLM → citations → grounding.
+"""The answer chain: understand (a Turn, its parts, its answer form) → retrieve → context →
+answer without the model where the sources decide it → cited points, or a budgeted prompt → LLM
+→ claims checked → other documents' differing figures → Answer.
 
 Every front end (CLI, web, API, Slack, evaluation) calls `AnswerChain.stream` or `.ask`; none of
 them reaches the retriever or the LLM directly.
@@ -25,7 +27,7 @@ from amzn_qa.answer.conflicts import Figure, cited_rows, differing_figures
 from amzn_qa.ingest.documents import Unit, cells
 from amzn_qa.answer.grounding import (
     CITATION, best_quote, cells_holding, cited_numbers, figures as figures_in, grounding_problems,
-    is_refusal, keep_citations, not_the_asked_period, names, normalised, off_topic, other_period, renumber_citations,
+    is_refusal, keep_citations, not_the_asked_period, off_topic, other_period, renumber_citations,
     only_a_label, says_nothing_new, support_score, unsupported, unsupported_wording, whole_cell, wrong_kind_of_figure,
 )
 from amzn_qa.answer.llm import ModelBusy, cancellable, chat_model, model_label
@@ -40,6 +42,8 @@ from amzn_qa.answer.vocabulary import Vocabulary
 log = logging.getLogger(__name__)
 
 NOT_COVERED = "The document does not cover this."
+# How many earlier user turns are read to make the last one a whole question ("and 2028?").
+EARLIER_TURNS_READ = 4
 INJECTION_REFUSAL = (
     "I only answer questions from the document, and this question asks me to step outside it. "
     + NOT_COVERED
@@ -507,20 +511,28 @@ class AnswerChain:
         alone when the model's rewrite is faithful, else tied to the earlier question it leans on
         (so retrieval and the answer prompt still see what "it" refers to)."""
         resolved = self.vocabulary.resolve(question)
-        previous = [
-            self.vocabulary.resolve(own_words(t["content"]))
-            for t in history if t.get("role") == "user" and t.get("content")
-        ]
-        if not previous:
+        earlier = self._earlier_question(history)
+        if not earlier:
             return Turn(question, resolved, documents=documents)
-        resolved = with_earlier_names(resolved, previous[-1])
-        again = substituted(resolved, previous[-1])
+        if leans_on_history(resolved):
+            resolved = with_earlier_names(resolved, earlier, self.vocabulary.words)
+        again = substituted(resolved, earlier)
         if again:
             return Turn(question, again, documents=documents)
-        rewritten = self._rewritten(resolved, previous[-1])
-        if faithful_rewrite(rewritten, resolved, previous[-1]):
+        rewritten = self._rewritten(resolved, earlier)
+        if faithful_rewrite(rewritten, resolved, earlier):
             return Turn(question, rewritten, documents=documents)
-        return Turn(question, resolved, previous[-1] if leans_on_history(resolved) else "", documents)
+        return Turn(question, resolved, earlier if leans_on_history(resolved) else "", documents)
+
+    def _earlier_question(self, history: History) -> str:
+        """The last user turn as a whole question: clients send back what was typed, so "and
+        2028?" after "and 2027?" after "power target 2026" is read through the turns before it."""
+        typed = [own_words(t["content"]) for t in history if t.get("role") == "user" and t.get("content")]
+        earlier = ""
+        for turn in typed[-EARLIER_TURNS_READ:]:
+            resolved = self.vocabulary.resolve(turn)
+            earlier = (substituted(resolved, earlier) if earlier else "") or resolved
+        return earlier
 
     def _rewritten(self, follow_up: str, earlier: str) -> str:
         """The small model's standalone version of the follow-up, "" when it gave none."""

@@ -113,7 +113,7 @@ class HybridRetriever:
         units = load_units(self.settings, self._client)
         if not units:
             raise IndexUnavailable(
-                f"the index holds no units: add .md documents to {self.settings.corpus_dir} "
+                f"the index holds no units: add documents (.md, .txt, .pdf, .docx, .html) to {self.settings.corpus_dir} "
                 "and run `amzn-qa ingest`"
             )
         return units

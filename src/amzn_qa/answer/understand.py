@@ -95,7 +95,8 @@ def own_words(standalone: str) -> str:
 # A follow-up leans on the earlier turn when it opens elliptically ("And Trainium 3?", "What
 # about H100?") or is a fragment, or when it uses a pronoun and names nothing itself ("What does
 # it compete with?", but not "How many developers adopted Curo in its first days?").
-_ELLIPTICAL = re.compile(r"^\s*(and|or|but|also|what about|how about|same)\b|^\W*(\w+\W+){0,4}\w*\W*$", re.I)
+_OPENER = r"^\W*(?:and|or|but|also|then|what about|how about|same for|same)\b"
+_ELLIPTICAL = re.compile(rf"{_OPENER}|^\W*(\w+\W+){{0,4}}\w*\W*$", re.I)
 _PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|this|that|these|those|he|she|his|her|there)\b", re.I)
 
 
@@ -111,19 +112,22 @@ _SHORT_NUMBERED = re.compile(r"\b([a-z]{1,3})(\d+)\b", re.I)
 _NUMBERED_NAME = re.compile(r"\b([A-Z][a-z][\w-]+) \d+\b")
 
 
-def with_earlier_names(follow_up: str, earlier: str) -> str:
+def with_earlier_names(follow_up: str, earlier: str, known: Collection[str] = ()) -> str:
     """A numbered name of the earlier turn, shortened to its initial and given another number
-    ("g3" after a question about Graviton 2), written out: Graviton 3."""
+    ("g3" after a question about Graviton 2), written out: Graviton 3. A code the documents
+    use themselves ("EC2", "H100", `known`, lower case) stays as it is."""
     stems = [m.group(1) for m in _NUMBERED_NAME.finditer(earlier)]
 
     def written_out(short: re.Match) -> str:
+        if short.group().lower() in known:
+            return short.group()
         stem = next((s for s in stems if s.lower().startswith(short.group(1).lower())), "")
         return f"{stem} {short.group(2)}" if stem else short.group()
 
     return _SHORT_NUMBERED.sub(written_out, follow_up)
 
 
-_ELLIPSIS = re.compile(r"^\W*(and|or|also|then|what about|how about|same for|same)\b\W*", re.I)
+_ELLIPSIS = re.compile(rf"{_OPENER}\W*", re.I)
 _ASKED_PERIOD = re.compile(r"\b(?:Q[1-4] 20\d\d|20\d\d|Q[1-4])\b")
 
 
@@ -133,8 +137,12 @@ def substituted(follow_up: str, earlier: str) -> str:
     rest = re.sub(r"['’]s$", "", _ELLIPSIS.sub("", follow_up).strip(" ?.!"))
     if rest == follow_up.strip(" ?.!"):
         return ""  # not elliptical: it says more than "and <this>?"
-    if _ASKED_PERIOD.fullmatch(rest) and _ASKED_PERIOD.search(earlier):
-        return _ASKED_PERIOD.sub(rest, earlier, count=1)
+    period = _ASKED_PERIOD.search(earlier)
+    if _ASKED_PERIOD.fullmatch(rest) and period:
+        year = re.search(r" 20\d\d$", period.group())
+        if re.fullmatch(r"Q[1-4]", rest) and year:
+            rest += year.group()  # "and Q3?" after "Q2 2026" is Q3 2026
+        return f"{earlier[:period.start()]}{rest}{earlier[period.end():]}"
     numbered = re.fullmatch(r"([A-Z][\w-]*) \d+", rest)
     same = numbered and re.search(rf"\b{re.escape(numbered.group(1))} \d+\b", earlier)
     return f"{earlier[:same.start()]}{rest}{earlier[same.end():]}" if same else ""
@@ -182,6 +190,10 @@ def compared_sides(question: str) -> tuple[str, str] | None:
     other = right[: end.start()] if end else name.group() if name else right.split()[0]
     asked = right[len(other):]
     subject = _NAME_RUN.findall(left)
+    if subject and not asked.strip(" ?.!") and _LEADING_NAME.match(other.strip()):
+        # "What is the price of Trainium 2 versus H100?": B is asked what A is asked.
+        at = left.rindex(subject[-1])
+        return left.strip(), f"{left[:at]}{other.strip(' ?.!')}{left[at + len(subject[-1]):]}".strip()
     if subject and not _LEADING_NAME.match(other.strip()):
         other = f"{subject[-1]} {other}"
     return f"{left}{asked}".strip(), f"{other}{asked}".strip()

@@ -195,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("add", help="copy a document into corpus/ (after checking its type and size) and index it")
-    p.add_argument("file", help="a .md or .txt document")
+    p.add_argument("file", help="a document ingest reads: .md, .markdown, .txt, .pdf, .docx, .html")
     p.set_defaults(func=cmd_add)
 
     p = sub.add_parser("ask", help="answer one question")

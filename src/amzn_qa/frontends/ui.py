@@ -223,7 +223,7 @@ def refreshed(backend, chosen: list[str] | None) -> tuple:
 
 def adding(backend):
     """The upload handler: the file goes through the same checks and read path as `amzn-qa add`
-    (type, size, UTF-8 text; it is only ever read as text), then is searchable at once."""
+    (type, size; converted to text by the same path as `ingest`, never run), then is searchable at once."""
 
     def add(file, chosen) -> tuple:
         path = Path(file if isinstance(file, str) else file.name)

@@ -29,6 +29,7 @@ _DATE_FIELD = re.compile(r"^[\W_]*[\w ]*\bdate\b[\W_]*:[*_\s]*(.+?)[*_\s]*$", re
 _DATE_FORMATS = ("%Y-%m-%d", "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y/%m/%d")
 _FIRST_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _TICKER_IN_TITLE = re.compile(r"\((?:[A-Z]+:\s*)?([A-Z]{1,5}(?:\.[A-Z])?)\)")
+HEADER_LINE_CHARS = 200  # a date field is short; a long line is not scanned whole
 HEADER_LINES = 15  # a document's date field is looked for this near the top
 
 
@@ -60,7 +61,7 @@ def _date_in_document(name: str, text: str) -> str:
     in_name = _DATE_IN_NAME.search(name)
     if in_name and iso_date(in_name.group()):
         return in_name.group()
-    header = "\n".join(text.split("\n")[:HEADER_LINES])
+    header = "\n".join(line[:HEADER_LINE_CHARS] for line in text.split("\n")[:HEADER_LINES])
     return next(filter(None, (iso_date(m.group(1)) for m in _DATE_FIELD.finditer(header))), "")
 
 

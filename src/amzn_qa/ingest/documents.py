@@ -224,11 +224,21 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
 
 # A YAML-style front matter block: "---" on the first line, "key: value" lines, "---".
 _FRONT_MATTER = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_FRONT_MATTER_LINE = re.compile(r"^\s*(#.*|[\w -]+:.*)?$")
+
+
+def _front_matter_block(text: str) -> re.Match | None:
+    """The leading "---" block when every line of it is a "key: value" field (or a comment):
+    a document that merely opens with a horizontal rule keeps its text."""
+    block = _FRONT_MATTER.match(text)
+    if block and all(_FRONT_MATTER_LINE.match(line) for line in block.group(1).split("\n")):
+        return block
+    return None
 
 
 def front_matter(text: str) -> dict[str, str]:
     """The document's front matter fields, keys lower-case, quotes removed; {} without one."""
-    block = _FRONT_MATTER.match(text)
+    block = _front_matter_block(text)
     if not block:
         return {}
     pairs = (line.partition(":") for line in block.group(1).split("\n"))
@@ -237,7 +247,8 @@ def front_matter(text: str) -> dict[str, str]:
 
 def without_front_matter(text: str) -> str:
     """The front matter is metadata, not text to answer from: its lines are left blank."""
-    return _FRONT_MATTER.sub(lambda block: "\n" * block.group().count("\n"), text, count=1)
+    block = _front_matter_block(text)
+    return "\n" * block.group().count("\n") + text[block.end():] if block else text
 
 
 def chunk_markdown(text: str, source: str) -> list[Unit]:

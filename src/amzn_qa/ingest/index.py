@@ -279,8 +279,18 @@ def add_document(settings: Settings, path: Path, name: str | None = None) -> Ing
     other documents are left as they are (ingest is incremental)."""
     name = name or path.name
     check_new_document(settings, path, name)
-    settings.corpus_dir.mkdir(parents=True, exist_ok=True)
-    partial = settings.corpus_dir / f".{name}.adding"  # not a document until renamed: never half-read
-    shutil.copyfile(path, partial)
-    partial.replace(settings.corpus_dir / name)
-    return ingest(settings, progress=False)
+    target, partial = settings.corpus_dir / name, settings.corpus_dir / f".{name}.adding"
+    existed = target.exists()
+    try:
+        settings.corpus_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, partial)  # not a document until renamed: never half-read
+        partial.replace(target)
+    except OSError as err:
+        partial.unlink(missing_ok=True)
+        raise DocumentError(f"{name}: cannot be copied into {settings.corpus_dir} ({err.strerror})") from err
+    try:
+        return ingest(settings, progress=False)
+    except Exception:
+        if not existed:
+            target.unlink(missing_ok=True)  # a document that was not indexed is not left behind
+        raise
