@@ -2,7 +2,8 @@ import re
 
 import pytest
 
-from amzn_qa.ingest.documents import EMPTY_CELL, DocumentError, assistant_addresses, chunk_markdown, read_document
+from amzn_qa.ingest.convert import DocumentError, to_markdown
+from amzn_qa.ingest.documents import EMPTY_CELL, assistant_addresses, chunk_markdown
 
 from .conftest import DOCUMENT, write
 
@@ -95,10 +96,10 @@ def test_malformed_tables_and_empty_headings_do_not_crash():
 def test_non_utf8_and_empty_documents_are_named(tmp_path):
     bad = write(tmp_path / "latin1.md", "Café prices".encode("latin-1"))
     with pytest.raises(DocumentError, match="latin1.md: not UTF-8"):
-        read_document(bad)
+        to_markdown(bad)
     empty = write(tmp_path / "empty.md", "  \n")
     with pytest.raises(DocumentError, match="empty.md: the document is empty"):
-        read_document(empty)
+        to_markdown(empty)
 
 
 HIDDEN = """# Zeta Corp – Notes

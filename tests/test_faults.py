@@ -6,7 +6,8 @@ import subprocess
 import sys
 import time
 
-from amzn_qa.ingest.documents import chunk_markdown, corpus_files, read_document
+from amzn_qa.ingest.convert import to_markdown
+from amzn_qa.ingest.documents import chunk_markdown, corpus_files
 from amzn_qa.frontends.feedback import FeedbackStore
 from amzn_qa.ingest.index import ingest, load_units, open_client
 from amzn_qa.answer.retrieval import HybridRetriever
@@ -23,7 +24,7 @@ def big_document(rows: int) -> str:
 
 
 def expected_ids(settings) -> set[str]:
-    return {u.id for p in corpus_files(settings.corpus_dir) for u in chunk_markdown(read_document(p), p.name)}
+    return {u.id for p in corpus_files(settings.corpus_dir) for u in chunk_markdown(to_markdown(p).text, p.name)}
 
 
 def test_ingest_killed_midway_leaves_an_index_that_answers_and_the_next_ingest_completes(make_settings):
@@ -55,7 +56,7 @@ def test_ingest_killed_midway_leaves_an_index_that_answers_and_the_next_ingest_c
     # sources the chain would give the model (top 5) still hold the answer.
     retriever = HybridRetriever(settings)
     analysis = {u.id for u in retriever.units if u.source.startswith("amzn-")}
-    assert analysis == {u.id for u in chunk_markdown(read_document(settings.corpus_dir / DOCUMENT_NAME), DOCUMENT_NAME)}
+    assert analysis == {u.id for u in chunk_markdown(to_markdown(settings.corpus_dir / DOCUMENT_NAME).text, DOCUMENT_NAME)}
     hits = retriever.retrieve("Roughly what does one Trainium 2 chip cost?", 5)
     assert any("~$50-70K" in h.unit.text for h in hits), [h.unit.text[:60] for h in hits]
 

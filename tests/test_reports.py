@@ -9,7 +9,8 @@ import pytest
 from amzn_qa.ingest.catalog import (
     DocumentInfo, corpus_title, document_info, example_questions, read_catalog, with_info,
 )
-from amzn_qa.ingest.documents import DocumentError, chunk_markdown
+from amzn_qa.ingest.convert import DocumentError
+from amzn_qa.ingest.documents import chunk_markdown
 from amzn_qa.ingest.index import ingest, load_units, open_client
 
 from .conftest import CORPUS, DOCUMENT, write

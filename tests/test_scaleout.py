@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from amzn_qa.answer.chain import AnswerChain
-from amzn_qa.ingest.documents import chunk_markdown, corpus_files, read_document
+from amzn_qa.ingest.convert import to_markdown
+from amzn_qa.ingest.documents import chunk_markdown, corpus_files
 from amzn_qa.ingest.index import ingest, load_units, open_client
 from amzn_qa.models import assembled_gguf
 
@@ -78,7 +79,7 @@ def test_two_concurrent_ingests_neither_duplicate_nor_lose_units(chroma_server, 
     assert all(p.returncode == 0 for p in procs), outputs
     settings = shared_settings.model_copy(update={"chroma_url": chroma_server, "collection": "concurrent"})
     ids = [u.id for u in load_units(settings, open_client(settings))]
-    expected = {u.id for p in corpus_files(settings.corpus_dir) for u in chunk_markdown(read_document(p), p.name)}
+    expected = {u.id for p in corpus_files(settings.corpus_dir) for u in chunk_markdown(to_markdown(p).text, p.name)}
     assert len(ids) == len(set(ids)) and set(ids) == expected
 
 

@@ -3,7 +3,8 @@ vocabulary (the real document, the real embedding model's word list)."""
 
 import pytest
 
-from amzn_qa.ingest.documents import chunk_markdown, read_document
+from amzn_qa.ingest.convert import to_markdown
+from amzn_qa.ingest.documents import chunk_markdown
 from amzn_qa.answer.vocabulary import Vocabulary
 
 from .conftest import DOCUMENT
@@ -11,7 +12,7 @@ from .conftest import DOCUMENT
 
 @pytest.fixture(scope="module")
 def vocabulary() -> Vocabulary:
-    return Vocabulary.of(chunk_markdown(read_document(DOCUMENT), DOCUMENT.name))
+    return Vocabulary.of(chunk_markdown(to_markdown(DOCUMENT).text, DOCUMENT.name))
 
 
 @pytest.mark.parametrize(

@@ -342,8 +342,12 @@ class AnswerChain:
         return next(e for e in self.stream(question, history, k, documents=documents) if isinstance(e, Answer))
 
     def reload(self) -> None:
-        """Take in documents ingested since the chain was made (the retriever is shared)."""
+        """Take in documents ingested since the chain was made."""
         self.retriever.reload()
+        self.take_in_units()
+
+    def take_in_units(self) -> None:
+        """Rebuild the vocabulary from the retriever's units, once a shared retriever reloaded."""
         self.vocabulary = Vocabulary.of(self.retriever.units)
 
     def stream(

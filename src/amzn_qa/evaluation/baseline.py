@@ -19,7 +19,8 @@ from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from amzn_qa.config import Settings
-from amzn_qa.ingest.documents import chunk_markdown, corpus_files, read_document
+from amzn_qa.ingest.convert import to_markdown
+from amzn_qa.ingest.documents import chunk_markdown, corpus_files
 from amzn_qa.ingest.index import embeddings
 from amzn_qa.answer.llm import chat_model, model_label
 
@@ -36,7 +37,7 @@ class BaselineRAG:
         splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200, add_start_index=True)
         texts, metadatas = [], []
         for path in corpus_files(settings.corpus_dir):
-            text = read_document(path)
+            text = to_markdown(path).text
             units = chunk_markdown(text, path.name)
             for doc in splitter.create_documents([text]):
                 line = text.count("\n", 0, doc.metadata["start_index"]) + 1

@@ -51,10 +51,14 @@ class Backend:
             return self._chains[llm]
 
     def reload(self) -> None:
-        """Every chain takes in the documents ingested since it was made (one shared retriever)."""
+        """Every chain takes in the documents ingested since it was made; their one shared
+        retriever reloads once."""
         with self._lock:
-            for chain in self._chains.values():
-                chain.reload()
+            chains = list(self._chains.values())
+            if chains:
+                chains[0].retriever.reload()
+            for chain in chains:
+                chain.take_in_units()
 
     def add_document(self, path: Path, name: str) -> IngestReport:
         """A checked document copied into the corpus, ingested, and searchable at once."""

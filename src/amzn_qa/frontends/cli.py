@@ -271,7 +271,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     """The errors that are the user's to fix. Only loaded modules are asked: one never imported
     raised nothing, and importing it would load the models' libraries `--server` avoids."""
     classes = {"amzn_qa.answer.chain": "QuestionError", "amzn_qa.ingest.index": "IndexUnavailable",
-               "amzn_qa.ingest.documents": "DocumentError",
+               "amzn_qa.ingest.convert": "DocumentError",
                "amzn_qa.models": "ModelUnavailable", "amzn_qa.evaluation.harness": "EvalError"}
     return (ConfigError, *(getattr(sys.modules[name], cls) for name, cls in classes.items() if name in sys.modules))
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from amzn_qa.ingest.catalog import corpus_title, example_questions, read_catalog
 from amzn_qa.answer.chain import Answer, QuestionError, Token
-from amzn_qa.ingest.documents import DOCUMENT_SUFFIXES, DocumentError
+from amzn_qa.ingest.convert import DOCUMENT_SUFFIXES, DocumentError
 from amzn_qa.answer.grounding import CITATION
 from amzn_qa.ingest.index import IndexUnavailable
 from amzn_qa.models import ModelUnavailable

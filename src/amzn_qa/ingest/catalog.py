@@ -20,7 +20,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from amzn_qa.ingest.documents import DocumentError, Unit, cells, front_matter, plain, without_front_matter
+from amzn_qa.ingest.convert import DocumentError
+from amzn_qa.ingest.documents import Unit, cells, front_matter, plain, without_front_matter
 
 CATALOG_FILE = "documents.toml"
 METADATA_KEYS = ("title", "ticker", "date")

@@ -19,8 +19,7 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-# DocumentError and DOCUMENT_SUFFIXES live with the converters; callers keep importing them here.
-from amzn_qa.ingest.convert import DOCUMENT_SUFFIXES, DocumentError, to_markdown  # noqa: F401
+from amzn_qa.ingest.convert import DOCUMENT_SUFFIXES
 
 # Bump when the units a document yields change shape, so that ingest redoes unchanged files.
 CHUNKER_VERSION = "3"
@@ -207,11 +206,6 @@ def _row_pairs(row: str) -> tuple[str, list[str]]:
     """A linearised row's table title and its "Column: value" pairs."""
     head, _, body = row.partition(" — ")
     return head, _ROW_PAIR.split(body.rstrip("."))
-
-
-def read_document(path: Path, cache_dir: Path | None = None) -> str:
-    """The document at `path` as markdown (converted from PDF, DOCX or HTML; see convert.py)."""
-    return to_markdown(path, cache_dir).text
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:

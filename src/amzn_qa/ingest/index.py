@@ -28,9 +28,9 @@ from langchain_chroma import Chroma  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from amzn_qa.config import Settings  # noqa: E402
-from amzn_qa.ingest.convert import Converted, prune_cache, to_markdown  # noqa: E402
+from amzn_qa.ingest.convert import DOCUMENT_SUFFIXES, Converted, DocumentError, prune_cache, to_markdown  # noqa: E402
 from amzn_qa.ingest.documents import (  # noqa: E402
-    CHUNKER_VERSION, DOCUMENT_SUFFIXES, DocumentError, Unit, assistant_addresses, chunk_markdown, corpus_files,
+    CHUNKER_VERSION, Unit, assistant_addresses, chunk_markdown, corpus_files,
 )
 from amzn_qa.ingest.catalog import document_info, overrides_for, read_catalog, with_info  # noqa: E402
 from amzn_qa.models import embedding_model_dir  # noqa: E402
