@@ -1,6 +1,7 @@
 import pytest
 
-from amzn_qa.answer.retrieval import keywords
+from amzn_qa.answer.retrieval import Hit, rows_by_label, keywords, named_rows_first
+from amzn_qa.ingest.documents import Unit
 
 POWER = "AWS Infrastructure Capabilities > Data Center & Power Infrastructure"
 TRAINIUM = "Custom Silicon & AI Chip Strategy > Trainium (Training Silicon)"
@@ -42,3 +43,31 @@ def test_keywords_keep_figures_and_names():
     assert "3.8gw" in keywords("3.8GW added") and "3.8" in keywords("3.8GW added")
     assert "h100" in keywords("Nvidia H100 ($150K+)")
     assert "the" not in keywords("the price")
+
+
+def _row(uid: str, table: str, label: str, rest: str) -> Unit:
+    return Unit(uid, "r.md", table, "row", f"{table} — Domain: {label}. {rest}.", 1, 1)
+
+
+def test_a_row_named_by_its_own_label_comes_first_even_when_the_search_missed_it():
+    rows = [
+        _row("a", "Summary", "Custom Silicon", "Need: $5B"),
+        _row("b", "Summary", "AI/ML Platform", "Need: $10B"),
+        _row("c", "Chips", "Price", "Details: $50K"),
+        _row("d", "Other", "Competitive Position", "Details: leader"),
+        _row("e", "More", "Competitive Position", "Details: follower"),
+    ]
+    names = rows_by_label(rows)
+    # One-word labels and labels several tables share are attributes, not names.
+    assert set(names.values()) == {rows[0], rows[1]}
+    searched = [Hit(rows[2], 0.03, 0.5, 1.0)]
+    ordered = named_rows_first("custom silicon vs the AI/ML platform - how much does each need", searched, names, None)
+    assert [h.unit.id for h in ordered] == ["a", "b", "c"]
+    assert named_rows_first("chip price", searched, names, None) == searched
+    assert named_rows_first("custom silicon need", searched, names, {"other.md"}) == searched
+
+
+def test_both_sides_of_a_comparison_come_from_the_table_with_a_row_for_each(retriever):
+    hits = retriever.retrieve("custom silicon vs the ai/ml platform - how much $ does each need", k=5)
+    assert {h.unit.text.split(". ")[0] for h in hits[:2]} == {
+        "Technical Execution Summary — Domain: Custom Silicon", "Technical Execution Summary — Domain: AI/ML Platform"}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from rank_bm25 import BM25Okapi
 
 from amzn_qa.config import Settings
-from amzn_qa.ingest.documents import EMPTY_CELL, Unit, statements
+from amzn_qa.ingest.documents import EMPTY_CELL, Unit, cells, statements
 from amzn_qa.ingest.index import IndexUnavailable, embeddings, index_is_empty, ingest, load_units, open_client, vector_store
 
 RRF_K = 60
@@ -85,10 +85,41 @@ class _Corpus:
     units: list[Unit]
     by_id: dict[str, Unit]
     bm25: BM25Okapi
+    row_names: dict[frozenset[str], Unit]  # keywords of a row's label -> the row it names
 
     @classmethod
     def of(cls, units: list[Unit]) -> _Corpus:
-        return cls(units, {u.id: u for u in units}, BM25Okapi([keywords(u.search_text) for u in units]))
+        return cls(units, {u.id: u for u in units}, BM25Okapi([keywords(u.search_text) for u in units]),
+                   rows_by_label(units))
+
+
+def rows_by_label(units: list[Unit]) -> dict[frozenset[str], Unit]:
+    """Table rows whose label (first cell) names them alone: a label of two or more keywords
+    that no other row of the documents has ("Custom Silicon", "Graviton 3"). A label many
+    tables share ("Competitive Position") is an attribute, not a name."""
+    labelled: dict[frozenset[str], list[Unit]] = {}
+    for unit in units:
+        row = cells(unit) if unit.kind == "row" else []
+        label = frozenset(keywords(row[0][1])) if row else frozenset()
+        if len(label) >= 2:
+            labelled.setdefault(label, []).append(unit)
+    return {label: rows[0] for label, rows in labelled.items() if len(rows) == 1}
+
+
+def named_rows_first(query: str, hits: list[Hit], corpus_rows: dict[frozenset[str], Unit],
+                     documents: Collection[str] | None) -> list[Hit]:
+    """The rows the question names by their label ahead of the other hits, fetched if the
+    search missed them: "custom silicon vs the AI/ML platform" is answered by the two rows of
+    the table that has a row for each, which a search for the whole question ranks low."""
+    asked = set(keywords(query))
+    named = [unit for label, unit in corpus_rows.items()
+             if label <= asked and (documents is None or unit.source in documents)]
+    if not named:
+        return hits
+    found = {h.unit.id: h for h in hits}
+    first = [found.get(u.id) or Hit(u, 0.0, 0.0, 0.0) for u in named]
+    first.sort(key=lambda h: -h.score)
+    return first + [h for h in hits if h.unit.id not in {u.id for u in named}]
 
 
 class HybridRetriever:
@@ -136,10 +167,11 @@ class HybridRetriever:
             for rank, unit_id in enumerate(ranking):
                 fused[unit_id] = fused.get(unit_id, 0.0) + 1.0 / (RRF_K + rank + 1)
         best = sorted(fused, key=lambda i: -fused[i])[:k]
-        return [
+        hits = [
             Hit(corpus.by_id[i], fused[i], similarity.get(i, 0.0), keyword_score.get(i, 0.0))
             for i in best
         ]
+        return named_rows_first(query, hits, corpus.row_names, documents)[:k]
 
     def _dense(self, query: str, n: int, documents: Collection[str] | None) -> dict[str, float]:
         """Cosine similarity of the n nearest units (in rank order), within `documents` if given."""
