@@ -47,6 +47,8 @@ def test_figure_spellings_normalise():
 def test_names_skip_sentence_starts_but_keep_distinctive_words():
     assert names("Amazon deployed robots. Robots help Kiva.") == ["Kiva"]
     assert names("AWS leads. CEO pay rose.") == ["AWS", "CEO"]
+    # A first word with a number after it is a numbered name, though the word alone is not.
+    assert names("Trainium 3 TDP") == ["Trainium 3", "TDP"]
 
 
 def test_citation_parsing():

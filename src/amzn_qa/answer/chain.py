@@ -638,13 +638,13 @@ class AnswerChain:
         question about Graviton 4, whatever figure the model copied from it. When the model
         cited the wrong number, a single source that backs the answer and is on topic is cited
         instead; with none, the reason the answer fails."""
-        evidence = "\n".join(units[n - 1].evidence_text for n in numbers)
+        evidence = self.retriever.with_table([units[n - 1] for n in numbers])
         cited_sections = self.retriever.section_text([units[n - 1] for n in numbers])
         if not off_topic(asked, evidence, cited_sections):
             return numbers, ""
         on_topic = [
             n for n, unit in enumerate(units, 1)
-            if not off_topic(asked, unit.evidence_text, self.retriever.section_text([unit]))
+            if not off_topic(asked, self.retriever.with_table([unit]), self.retriever.section_text([unit]))
             and not grounding_problems(text, unit.evidence_text)
             and sum(support_score(text, unit.text)) > 0
         ]

@@ -93,10 +93,14 @@ def names(text: str) -> list[str]:
             if not word[0].isupper() or word.lower() in _NOT_NAMES:
                 continue
             distinctive = any(c.isupper() for c in word[1:]) or any(c.isdigit() for c in word)
-            if position == 0 and not distinctive:
-                continue
-            found.append(word)
             numbered = _NUMBER_AFTER_NAME.match(segment[match.end() :])
+            if position > 0 or distinctive:
+                found.append(word)
+            # "Trainium 3 TDP": a first word with a number after it is a numbered name, unless
+            # the number is an amount ("Over 1 million").
+            if numbered and position == 0 and not distinctive:
+                amount = _NUMBER.match(segment, match.end() + 1)
+                numbered = numbered if amount and amount.group().strip() == numbered.group(1) else None
             if numbered:
                 found.append(f"{word} {numbered.group(1)}")
     return found

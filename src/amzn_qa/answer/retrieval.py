@@ -219,6 +219,14 @@ class HybridRetriever:
         sections = {(u.source, u.section) for u in units}
         return "\n".join(u.text for u in self.units if (u.source, u.section) in sections)
 
+    def with_table(self, units: list[Unit]) -> str:
+        """The units' evidence, a row's with the other rows of its table: a row inherits what
+        its table is about ("Power Efficiency" in a table whose rows name Trainium 2 is
+        Trainium 2's power efficiency, not Trainium 3's)."""
+        tables = {(u.source, u.section) for u in units if u.kind == "row"}
+        siblings = [u.text for u in self.units if u.kind == "row" and (u.source, u.section) in tables]
+        return "\n".join([u.evidence_text for u in units] + siblings)
+
     def _statement_vectors(self, texts: list[str]) -> list[list[float]]:
         missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
         if missing:
