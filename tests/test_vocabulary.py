@@ -23,6 +23,7 @@ def vocabulary() -> Vocabulary:
         ("Trainum 3 launch date", "Trainium 3 launch date"),
         ("trn2 power draw", "Trainium 2 power draw"),  # consonants + generation
         ("grvtn 4 perf", "Graviton 4 performance"),  # and analyst shorthand
+        ("g2 vs g3 pricing", "Graviton 2 vs Graviton 3 pricing"),  # an initial + a generation it has
         ("fcf outlook", "free cash flow outlook"),
         ("capacity guided for q4 25", "capacity guided for Q4 2025"),  # a quarter's short year
         ("AMC privacy angle", "Amazon Marketing Cloud privacy angle"),  # an acronym of a name
@@ -55,6 +56,11 @@ def test_an_ambiguous_abbreviation_is_left_as_typed():
 
     units = [Unit("1", "d.md", "Chips", "paragraph", "We ship Trainium 2 and Tranium 2.", 1, 1)]
     assert Vocabulary.of(units).resolve("trn2") == "trn2"
+
+
+def test_an_initial_with_a_generation_the_documents_lack_stays_unknown(vocabulary):
+    assert vocabulary.resolve("g9 pricing") == "g9 pricing"
+    assert vocabulary.unknown_codes(vocabulary.resolve("g9 pricing")) == ["g9"]
 
 
 def test_model_numbers_no_document_has_are_reported_in_any_case(vocabulary):

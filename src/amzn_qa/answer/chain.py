@@ -27,7 +27,7 @@ from amzn_qa.answer.conflicts import Figure, cited_rows, differing_figures
 from amzn_qa.ingest.documents import Unit, cells
 from amzn_qa.answer.grounding import (
     CITATION, best_quote, cells_holding, cited_numbers, figures as figures_in, grounding_problems,
-    is_refusal, keep_citations, not_the_asked_period, off_topic, other_period, renumber_citations,
+    is_refusal, keep_citations, names, not_the_asked_period, off_topic, other_period, renumber_citations,
     only_a_label, says_nothing_new, support_score, unsupported, unsupported_wording, whole_cell, wrong_kind_of_figure,
 )
 from amzn_qa.answer.llm import ModelBusy, cancellable, chat_model, model_label
@@ -287,6 +287,13 @@ def _prompt_safe(
     return ([h for h in hits if not h.unit.addresses_assistant] or hits)[:k]
 
 
+def _blank_side(turn: Turn, focused: list[Focused]) -> Focused | None:
+    """The blank cell of a compared side's own row ("Graviton 4 pricing vs Graviton 3": the
+    Graviton 4 row leaves pricing blank): one side the document does not give, no comparison."""
+    asked = {n.lower() for side in compared_sides(turn.own) or () for n in names(side)}
+    return next((f for f in focused if f.is_blank and cells(f.unit)[0][1].lower() in asked), None)
+
+
 def _name_other_documents(answer: Answer, retrieved: list[Unit]) -> Answer:
     """Name the document of a citation that is not the one most retrieved passages come from
     ("... [2] (from notes.md)"), so that a second document is never read as the main one.
@@ -400,7 +407,7 @@ class AnswerChain:
         timings["retrieve_ms"] = timings.get("retrieve_ms", 0.0) + (time.perf_counter() - retrieve_started) * 1000
         retrieved = [h.unit for h in hits]
         focused = self._context(turn, retrieved, form)
-        answer = self._without_model(turn, hits, focused)
+        answer = self._without_model(turn, hits, focused, form)
         if answer is None and form != FACT:
             answer = self._points(turn, focused, retrieved)
             yield Token(answer.answer)
@@ -445,17 +452,19 @@ class AnswerChain:
         )
 
     def _without_model(
-        self, turn: Turn, hits: list[Hit], focused: list[Focused]
+        self, turn: Turn, hits: list[Hit], focused: list[Focused], form: str
     ) -> Answer | None:
         """The answer when the sources alone decide it: nothing covers the question, the only
-        matching passages address an AI assistant, or the best match is a blank cell."""
+        matching passages address an AI assistant, or the best match (of a compared side, its
+        row's) is a blank cell."""
         units = [f.unit for f in focused]
         absent = self._absent_specifics(hits, turn.own, [h.unit for h in hits])
         if absent is not None:
             answer = self._refusal(turn, units, NOT_COVERED)
             answer.notice = f"No retrieved passage mentions {', '.join(absent)}." if absent else ""
             return answer
-        best = focused[0]
+        best = _blank_side(turn, focused) if form == COMPARE else focused[0]
+        best = best or focused[0]
         if best.unit.addresses_assistant:
             answer = self._refusal(turn, units, "")
             return self._evidence_fallback(answer, focused, "The only matching passages address an AI assistant.")

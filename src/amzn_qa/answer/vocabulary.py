@@ -52,7 +52,7 @@ class Vocabulary:
 
     words: Counter = field(default_factory=Counter)
     names: dict[str, str] = field(default_factory=dict)  # lower-case -> as the documents write it
-    numbered: set[str] = field(default_factory=set)  # names that come in generations ("Trainium 2")
+    generations: set[str] = field(default_factory=set)  # numbered names, lower case ("trainium 2")
     aliases: dict[str, str] = field(default_factory=dict)  # lower-case alias -> its long form
     acronyms: dict[str, set[str]] = field(default_factory=dict)  # "amc" -> {"Amazon Marketing Cloud"}
 
@@ -63,7 +63,7 @@ class Vocabulary:
             text = f"{unit.section}\n{unit.text}"
             spellings.update(_WORD.findall(text))
             mid_sentence.update(_MID_SENTENCE.findall(text))
-            vocabulary.numbered.update(n.lower() for n in re.findall(r"\b([A-Z][A-Za-z]+) \d\b", text))
+            vocabulary.generations.update(n.lower() for n in re.findall(r"\b[A-Z][A-Za-z]+ \d\b", text))
             for long_form, short in _ALIAS.findall(text):
                 vocabulary.aliases.setdefault(short.lower(), long_form)
             for phrase in _PHRASE.findall(text):
@@ -109,7 +109,7 @@ class Vocabulary:
             # sources mention what was asked then looks for the name they do write.
             return next(iter(self.acronyms[lower]))
         # "hows", "whats": an English word with its "'s" typed without the apostrophe.
-        if len(lower) < 3 or "/" in lower or lower in english_words() or lower.removesuffix("s") in english_words():
+        if (len(lower) < 3 and not _CODE.fullmatch(lower)) or "/" in lower or lower in english_words() or lower.removesuffix("s") in english_words():
             return word
         return self._abbreviated(lower) or self._misspelled(lower) or word
 
@@ -128,15 +128,17 @@ class Vocabulary:
     def _abbreviated(self, word: str) -> str | None:
         """A name shortened to its consonants, perhaps with a generation number ("amzn" ->
         "Amazon", "trn2" -> "Trainium 2"): the letters, in order, of exactly one of the
-        documents' names."""
-        match = re.fullmatch(r"([a-z]{3,})(\d*)", word)
-        if not match or _VOWELS & set(match.group(1)[1:]):
+        documents' names. Shorter than three letters ("g2"), it must name a generation the
+        documents have: "g5" stays unknown when they stop at Graviton 4."""
+        match = re.fullmatch(r"([a-z]+)(\d*)", word)
+        if not match or _VOWELS & set(match.group(1)[1:]) or (len(match.group(1)) < 3 and not match.group(2)):
             return None
         letters, number = match.groups()
         found = [
             name for lower, name in self.names.items()
             if lower[0] == letters[0] and len(lower) > len(letters) and _is_subsequence(letters, lower)
-            and (not number or lower in self.numbered)
+            and (not number or f"{lower} {number}" in self.generations
+                 or (len(letters) >= 3 and any(g.startswith(f"{lower} ") for g in self.generations)))
         ]
         if len(found) != 1:
             return None
