@@ -69,6 +69,13 @@ def test_follow_up_is_answered_from_the_history(chain, history):
     assert "GitHub Copilot" in answer.answer and not answer.refused, answer.answer
 
 
+def test_a_follow_up_about_another_period_asks_the_earlier_row_again(chain):
+    history = [{"role": "user", "content": "What is AWS's current power capacity?"},
+               {"role": "assistant", "content": "12-14GW [1]."}]
+    answer = chain.ask("And the 2027 target?", history)
+    assert "24-28GW" in answer.answer and not answer.refused, answer.answer
+
+
 @pytest.mark.parametrize("question", ["", "   \n\t", "x" * 501])
 def test_bad_questions_get_a_clear_error(chain, question):
     with pytest.raises(QuestionError, match="empty|limit is 500"):

@@ -137,6 +137,34 @@ def test_a_follow_up_is_focused_on_its_own_words_and_the_earlier_subject():
     assert focus_query(alone, vocabulary) == "What does Curo compete with?"
 
 
+def test_the_label_that_answered_the_earlier_turn_joins_the_subject_only_when_it_is_one():
+    from collections import Counter
+
+    from amzn_qa.answer.understand import focus_query
+    from amzn_qa.answer.vocabulary import Vocabulary
+
+    vocabulary = Vocabulary(words=Counter({"aws": 90, "curo": 6, "trainium": 20}))
+    # Another period of the same row: the earlier row's label says what is asked.
+    period = Turn("And the 2027 target?", "And the 2027 target?", "What is AWS's current power capacity?")
+    assert focus_query(period, vocabulary, "Power Capacity (GW)") == "And the 2027 target? AWS Power Capacity (GW)"
+    # A row named after the earlier subject is that subject.
+    kpi = Turn("what kpis do i watch", "what kpis do i watch", "How likely is Trainium adoption failure?")
+    assert focus_query(kpi, vocabulary, "Trainium Ecosystem Adoption Failure").endswith("Trainium Ecosystem Adoption Failure")
+    # An attribute asked before is what the follow-up replaces.
+    compete = Turn("What does it compete with?", "What does it compete with?", "How many developers adopted Curo?")
+    assert focus_query(compete, vocabulary, "Developer Adoption") == "What does it compete with? Curo"
+
+
+def test_a_row_shows_only_the_cell_of_the_asked_period_and_is_kept_for_it(retriever):
+    question = "AWS power capacity target 2027"
+    focused = retriever.focus(question, [h.unit for h in retriever.retrieve(question)], one_period=True)
+    row = next(f for f in focused if "Power Capacity (GW)" in f.unit.text)
+    assert row.view.endswith("2027 Target: 24-28GW.") and "2026 Target" not in row.view
+    # Without `one_period` (a comparison of periods), the row keeps its other cells.
+    focused = retriever.focus(question, [row.unit], per_unit=3, statement_margin=1)
+    assert "2026 Target" in focused[0].view
+
+
 def test_a_figure_from_another_column_does_not_answer_the_asked_period():
     from amzn_qa.answer.grounding import not_the_asked_period
 

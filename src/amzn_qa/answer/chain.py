@@ -24,7 +24,7 @@ from amzn_qa import tokens
 from amzn_qa.ingest.catalog import info_of
 from amzn_qa.config import Settings
 from amzn_qa.answer.conflicts import Figure, cited_rows, differing_figures
-from amzn_qa.ingest.documents import Unit, cells
+from amzn_qa.ingest.documents import Unit, cells, statements
 from amzn_qa.answer.grounding import (
     CITATION, best_quote, cells_holding, cited_numbers, figures as figures_in, grounding_problems,
     is_refusal, keep_citations, names, not_the_asked_period, off_topic, other_period, renumber_citations,
@@ -443,13 +443,24 @@ class AnswerChain:
         paragraphs (a list or an explanation needs its items, not one cell)."""
         if not retrieved:
             return []
-        query = focus_query(turn, self.vocabulary)
+        query = focus_query(turn, self.vocabulary, self._label_of(turn.earlier))
         if form == FACT:
-            return self._budgeted(self.retriever.focus(query, retrieved))
+            return self._budgeted(self.retriever.focus(query, retrieved, one_period=True))
         return self.retriever.focus(
             query, retrieved, per_unit=self.settings.points_statements_per_unit,
             statement_margin=self.settings.points_statement_margin, unit_margin=self.settings.points_unit_margin,
         )
+
+    def _label_of(self, question: str) -> str:
+        """What the passage that best answers `question` is about: its row's label, its list's
+        lead or its heading."""
+        hits = _prompt_safe(self.retriever, question, 1, None) if question else []
+        if not hits:
+            return ""
+        unit = hits[0].unit
+        row = cells(unit)
+        lead = statements(unit).lead if unit.kind == "list" else ""
+        return row[0][1] if unit.kind == "row" and row else lead.rstrip(":") or unit.section.rsplit(" > ", 1)[-1]
 
     def _without_model(
         self, turn: Turn, hits: list[Hit], focused: list[Focused], form: str

@@ -12,7 +12,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from amzn_qa.ingest.documents import Unit, cells, statements
+from amzn_qa.ingest.documents import PERIOD, Unit, cells, statements
 
 CITATION = re.compile(r"\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
 _SCALES = {
@@ -234,7 +234,6 @@ def only_a_label(answer: str, units: list[Unit]) -> bool:
     labels |= {normalised(statements(unit).lead) for unit in units if unit.kind == "list"}
     return bool(body) and body in labels
 
-_PERIOD = re.compile(r"\b(?:20\d\d|Q[1-4])\b")
 
 
 def cells_holding(text: str, units: list[Unit]) -> list[tuple[str, str]]:
@@ -252,15 +251,15 @@ def cells_holding(text: str, units: list[Unit]) -> list[tuple[str, str]]:
 
 def other_period(question: str, column: str) -> bool:
     """The question names a year or quarter and the column is about a different one."""
-    asked, named = set(_PERIOD.findall(question)), set(_PERIOD.findall(column))
+    asked, named = set(PERIOD.findall(question)), set(PERIOD.findall(column))
     return bool(asked and named and not asked & named)
 
 
 def not_the_asked_period(question: str, held: list[tuple[str, str]], cited_cells: list[tuple[str, str]]) -> bool:
     """The question names a period the cited table has a column for ("2027 Target"), and the
     answer's cells come from other columns ("Current"): a neighbouring figure, not the asked one."""
-    asked = set(_PERIOD.findall(question))
-    period_columns = {column for column, _ in cited_cells if asked & set(_PERIOD.findall(column))}
+    asked = set(PERIOD.findall(question))
+    period_columns = {column for column, _ in cited_cells if asked & set(PERIOD.findall(column))}
     return bool(period_columns) and not any(column in period_columns for column, _ in held)
 
 

@@ -159,15 +159,22 @@ def faithful_rewrite(rewritten: str, follow_up: str, earlier: str) -> bool:
     return len(own & kept) >= REWRITE_KEEPS * len(own) and not _pronoun_without_name(rewritten)
 
 
-def focus_query(turn: Turn, vocabulary: Vocabulary) -> str:
+def focus_query(turn: Turn, vocabulary: Vocabulary, earlier_label: str = "") -> str:
     """What a source's statements are scored against: a follow-up's own words and the subject of
-    the turn it follows, its most specific name (the one the documents use least: "Curo", not
-    "AWS"). The earlier question's other words would pick the earlier answer's statement again
+    the turn it follows: its most specific name (the one the documents use least: "Curo", not
+    "AWS") and `earlier_label`, the label of the passage that answered it ("Power Capacity
+    (GW)"). The earlier question's other words would pick the earlier answer's statement again
     ("What does it compete with?" after an adoption question)."""
     if not turn.earlier:
         return turn.own
     subject = min(names(turn.earlier), key=lambda name: vocabulary.words[name.lower()], default="")
-    return f"{turn.own} {subject}".strip()
+    # The label is the subject when it holds the earlier name ("Trainium Ecosystem Adoption
+    # Failure"), or when the follow-up only moves to another period ("and the 2027 target?");
+    # otherwise it is the attribute asked before ("Developer Adoption"), which the follow-up
+    # replaces ("what does it compete with?").
+    if not ((subject and subject.lower() in earlier_label.lower()) or _ASKED_PERIOD.search(turn.own)):
+        earlier_label = ""
+    return " ".join(part for part in (turn.own, subject, earlier_label) if part)
 
 
 _VERSUS = re.compile(r"\s+(?:vs\.?|versus)\s+", re.I)

@@ -103,6 +103,10 @@ def _shortened(text: str, limit: int = 100) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+# A year or a quarter, as a question or a table's column names a period.
+PERIOD = re.compile(r"\b(?:20\d\d|Q[1-4])\b")
+
+
 @dataclass(frozen=True)
 class Unit:
     id: str
