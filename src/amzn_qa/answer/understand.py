@@ -25,7 +25,8 @@ _COMPARE = re.compile(
 )
 _EXPLAIN = re.compile(
     r"^\W*(why|explain|summari[sz]e|summary|describe|walk me through|tell me about|overview|thoughts on|"
-    r"gimme|give me (the|a)|so what|is it|are they|how (does|do|did|is|are|can|could|will|would|should)\b(?!\s+(much|many)))"
+    r"gimme|give me (the|a)|so what|(so )?(is|are|does|do|did|can|will|should|has|have)\b|"
+    r"how (does|do|did|is|are|can|could|will|would|should)\b(?!\s+(much|many)))"
     r"|\b(walk me thru|so what|how (bad|worried|serious|real|risky|concerned)|what'?s backing|backing that)\b"
     r"|\b(why|how come|story|verdict|thesis|bull|bear|case for|case against|positioned|position(ing)?|"
     r"angle|outlook|implications?|matter|advantage|moat|risks|strategy|rationale|explain|"
@@ -47,7 +48,9 @@ _FACT = re.compile(
 
 
 def answer_form(question: str) -> str:
-    """fact, list, explain or compare: the shape an answer to this question should take."""
+    """fact, list, explain or compare: the shape an answer to this question should take. A
+    yes/no question ("is the adoption real?") asks for a judgement, so it gets the evidence
+    both ways as points."""
     if _COMPARE.search(question):
         return COMPARE
     if _FACT.search(question):
