@@ -141,4 +141,5 @@ def test_an_answer_that_is_only_a_heading_or_a_label_says_nothing():
     bullets = Unit("l", "d.md", "Products > Chips", "list", "Trainium 3 (Next Generation):\n- Demand from large customers", 7, 8)
     assert only_a_label("AgentCore (AI Agent Infrastructure) [1].", [row])
     assert only_a_label("Trainium 3 (Next Generation) [1].", [bullets])
+    assert only_a_label("AgentCore (AI Agent Infrastructure) — Component: Growth Rate. [1]", [row])
     assert not only_a_label("Recent launch [1].", [row])

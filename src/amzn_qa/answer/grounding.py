@@ -231,7 +231,8 @@ def only_a_label(answer: str, units: list[Unit]) -> bool:
     body = normalised(CITATION.sub(" ", answer)).strip(" .")
     labels = {normalised(part) for unit in units for part in unit.section.split(" > ")}
     labels |= {normalised(unit.text.partition(" — ")[0]) for unit in units if unit.kind == "row"}
-    labels |= {normalised(statements(unit).lead) for unit in units if unit.kind == "list"}
+    # A row's lead ("Project Rainier — Specification: Primary Use Case.") names the row, not its cells.
+    labels |= {normalised(statements(unit).lead) for unit in units if unit.kind in ("list", "row")}
     return bool(body) and body in labels
 
 
