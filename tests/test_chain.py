@@ -76,13 +76,6 @@ def test_a_follow_up_about_another_period_asks_the_earlier_row_again(chain):
     assert "24-28GW" in answer.answer and not answer.refused, answer.answer
 
 
-def test_an_explanation_includes_the_analysts_prose_about_its_subject(chain):
-    answer = chain.ask("is rainier actually proven for inference")
-    assert "unproven at scale for inference" in answer.answer
-    assert any(c.section == "Executive Summary (BLUF)" for c in answer.citations)
-    assert answer.answer.splitlines()[0].startswith("- Project Rainier")  # the best source stays first
-
-
 @pytest.mark.parametrize("question", ["", "   \n\t", "x" * 501])
 def test_bad_questions_get_a_clear_error(chain, question):
     with pytest.raises(QuestionError, match="empty|limit is 500"):

@@ -34,7 +34,7 @@ from amzn_qa.answer.llm import ModelBusy, cancellable, chat_model, model_label
 from amzn_qa.models import ModelUnavailable
 from amzn_qa.answer.retrieval import Focused, Hit, HybridRetriever
 from amzn_qa.answer.understand import (
-    COMPARE, EXPLAIN, FACT, Turn, answer_form, compared_sides, focus_query, leans_on_history, own_words, split_question,
+    COMPARE, FACT, Turn, answer_form, compared_sides, focus_query, leans_on_history, own_words, split_question,
     substituted, with_earlier_names,
 )
 from amzn_qa.answer.vocabulary import Vocabulary
@@ -413,30 +413,12 @@ class AnswerChain:
         """The question's k best passages; for a comparison of two sides, the whole question's
         best, each side's best, the whole question's second best, and so on."""
         hits = _prompt_safe(self.retriever, turn.standalone, k, turn.documents)
-        if form == EXPLAIN:
-            return self._with_prose(turn, hits)
         sides = compared_sides(turn.own) if form == COMPARE else None
         if not sides:
             return hits
         each_side = [_prompt_safe(self.retriever, side, k, turn.documents) for side in sides]
         merged = {h.unit.id: h for round_ in zip_longest(hits, *each_side) for h in round_ if h}
         return list(merged.values())[:k]
-
-    def _with_prose(self, turn: Turn, hits: list[Hit]) -> list[Hit]:
-        """An explanation's second source is the analyst's own prose about its subject when the
-        search found none: tables hold the facts, paragraphs the reasoning ("unproven at scale for
-        inference"), and a paragraph that covers many subjects ranks low for any one of them."""
-        if not hits or any(h.unit.kind == "paragraph" for h in hits):
-            return hits
-        # The subject is the best source's heading without its gloss: "Project Rainier".
-        subject = hits[0].unit.section.rsplit(" > ", 1)[-1].split(" (")[0].lower()
-        prose = [u for u in self.retriever.units if u.kind == "paragraph" and not u.addresses_assistant
-                 and (turn.documents is None or u.source in turn.documents) and subject in u.text.lower()]
-        if not prose:
-            return hits
-        # Kept only if near enough the best source, like any point (`_context`).
-        best = self.retriever.focus(focus_query(turn, self.vocabulary), prose, unit_margin=1.0)[0]
-        return hits[:1] + [Hit(best.unit, 0.0, 0.0, 0.0)] + hits[1:]
 
     def _form_k(self, form: str) -> int:
         return self.settings.k if form == FACT else self.settings.points_k
