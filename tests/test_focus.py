@@ -155,16 +155,6 @@ def test_the_label_that_answered_the_earlier_turn_joins_the_subject_only_when_it
     assert focus_query(compete, vocabulary, "Developer Adoption") == "What does it compete with? Curo"
 
 
-def test_a_row_shows_only_the_cell_of_the_asked_period_and_is_kept_for_it(retriever):
-    question = "AWS power capacity target 2027"
-    focused = retriever.focus(question, [h.unit for h in retriever.retrieve(question)], one_period=True)
-    row = next(f for f in focused if "Power Capacity (GW)" in f.unit.text)
-    assert row.view.endswith("2027 Target: 24-28GW.") and "2026 Target" not in row.view
-    # Without `one_period` (a comparison of periods), the row keeps its other cells.
-    focused = retriever.focus(question, [row.unit], per_unit=3, statement_margin=1)
-    assert "2026 Target" in focused[0].view
-
-
 def test_a_figure_from_another_column_does_not_answer_the_asked_period():
     from amzn_qa.answer.grounding import not_the_asked_period
 

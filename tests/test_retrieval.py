@@ -72,12 +72,3 @@ def test_both_sides_of_a_comparison_come_from_the_table_with_a_row_for_each(retr
     assert {h.unit.text.split(". ")[0] for h in hits[:2]} == {
         "Technical Execution Summary — Domain: Custom Silicon", "Technical Execution Summary — Domain: AI/ML Platform"}
 
-
-def test_a_row_is_about_the_generation_its_table_names(retriever):
-    from amzn_qa.answer.grounding import off_topic
-
-    power = next(u for u in retriever.units if u.kind == "row" and "400W TDP" in u.text)
-    assert "Trainium 2" not in power.text  # only its table's other rows say which generation
-    evidence, section = retriever.with_table([power]), retriever.section_text([power])
-    assert off_topic("Trainium 3 TDP", evidence, section) == ["Trainium 3"]
-    assert off_topic("Trainium 2 TDP", evidence, section) == []

@@ -39,12 +39,7 @@ def test_an_elliptical_follow_up_asks_the_earlier_question_about_another_period_
     assert substituted("and 2027?", "AWS power capacity target 2026") == "AWS power capacity target 2027"
     assert substituted("and Q1 2026?", "how much power is added in Q4 2025") == "how much power is added in Q1 2026"
     assert substituted("and Trainium 3's?", "Trainium 2 TDP") == "Trainium 3 TDP"
-    # A name replaces the earlier question's most specific name (the one the documents use least).
-    counts = {"trainium": 30, "aws": 90, "rufus": 10}
-    assert substituted("And what about an Nvidia H100?", "What does a Trainium 2 chip cost?", counts) == \
-        "What does a Nvidia H100 chip cost?"
-    assert substituted("and Lens?", "How many customers has AWS for Rufus?", counts) == "How many customers has AWS for Lens?"
-    assert substituted("and the downside?", "How many customers use Rufus?", counts) == ""  # not a name
+    assert substituted("And what about an Nvidia H100?", "What does a Trainium 2 chip cost?") == ""
     assert substituted("2027", "target 2026") == ""  # not elliptical: nothing to fill in
 
 

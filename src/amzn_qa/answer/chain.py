@@ -27,7 +27,7 @@ from amzn_qa.answer.conflicts import Figure, cited_rows, differing_figures
 from amzn_qa.ingest.documents import Unit, cells, statements
 from amzn_qa.answer.grounding import (
     CITATION, best_quote, cells_holding, cited_numbers, figures as figures_in, grounding_problems,
-    is_refusal, keep_citations, names, not_the_asked_period, off_topic, other_period, renumber_citations,
+    is_refusal, keep_citations, not_the_asked_period, off_topic, other_period, renumber_citations,
     only_a_label, says_nothing_new, support_score, unsupported, unsupported_wording, whole_cell, wrong_kind_of_figure,
 )
 from amzn_qa.answer.llm import ModelBusy, cancellable, chat_model, model_label
@@ -273,13 +273,6 @@ def _prompt_safe(
     return ([h for h in hits if not h.unit.addresses_assistant] or hits)[:k]
 
 
-def _blank_side(turn: Turn, focused: list[Focused]) -> Focused | None:
-    """The blank cell of a compared side's own row ("Graviton 4 pricing vs Graviton 3": the
-    Graviton 4 row leaves pricing blank): one side the document does not give, no comparison."""
-    asked = {n.lower() for side in compared_sides(turn.own) or () for n in names(side)}
-    return next((f for f in focused if f.is_blank and cells(f.unit)[0][1].lower() in asked), None)
-
-
 def _name_other_documents(answer: Answer, retrieved: list[Unit]) -> Answer:
     """Name the document of a citation that is not the one most retrieved passages come from
     ("... [2] (from notes.md)"), so that a second document is never read as the main one.
@@ -393,7 +386,7 @@ class AnswerChain:
         timings["retrieve_ms"] = timings.get("retrieve_ms", 0.0) + (time.perf_counter() - retrieve_started) * 1000
         retrieved = [h.unit for h in hits]
         focused = self._context(turn, retrieved, form)
-        answer = self._without_model(turn, hits, focused, form)
+        answer = self._without_model(turn, hits, focused)
         if answer is None and form != FACT:
             answer = self._points(turn, focused, retrieved)
             yield Token(answer.answer)
@@ -431,7 +424,7 @@ class AnswerChain:
             return []
         query = focus_query(turn, self.vocabulary, self._label_of(turn.earlier))
         if form == FACT:
-            return self._budgeted(self.retriever.focus(query, retrieved, one_period=True))
+            return self._budgeted(self.retriever.focus(query, retrieved))
         return self.retriever.focus(
             query, retrieved, per_unit=self.settings.points_statements_per_unit,
             statement_margin=self.settings.points_statement_margin, unit_margin=self.settings.points_unit_margin,
@@ -449,19 +442,17 @@ class AnswerChain:
         return row[0][1] if unit.kind == "row" and row else lead.rstrip(":") or unit.section.rsplit(" > ", 1)[-1]
 
     def _without_model(
-        self, turn: Turn, hits: list[Hit], focused: list[Focused], form: str
+        self, turn: Turn, hits: list[Hit], focused: list[Focused]
     ) -> Answer | None:
         """The answer when the sources alone decide it: nothing covers the question, the only
-        matching passages address an AI assistant, or the best match (of a compared side, its
-        row's) is a blank cell."""
+        matching passages address an AI assistant, or the best match is a blank cell."""
         units = [f.unit for f in focused]
         absent = self._absent_specifics(hits, turn.own, [h.unit for h in hits])
         if absent is not None:
             answer = self._refusal(turn, units, NOT_COVERED)
             answer.notice = f"No retrieved passage mentions {', '.join(absent)}." if absent else ""
             return answer
-        best = _blank_side(turn, focused) if form == COMPARE else focused[0]
-        best = best or focused[0]
+        best = focused[0]
         if best.unit.addresses_assistant:
             answer = self._refusal(turn, units, "")
             return self._evidence_fallback(answer, focused, "The only matching passages address an AI assistant.")
@@ -518,7 +509,7 @@ class AnswerChain:
 
     def _turn(self, question: str, history: History, documents: Collection[str] | None) -> Turn:
         """The question with its spelling and shorthand resolved; a follow-up that only names
-        another period, generation or name asks the earlier question again about it, any other
+        another period or generation asks the earlier question again about it, any other
         follow-up that leans on the earlier question is tied to it (so retrieval and the answer
         prompt still see what "it" refers to). A model's rewrite of follow-ups was measured and
         dropped: it changed no answer on either split and took a second (evals/README.md)."""
@@ -528,7 +519,7 @@ class AnswerChain:
             return Turn(question, resolved, documents=documents)
         if leans_on_history(resolved):
             resolved = with_earlier_names(resolved, earlier, self.vocabulary.words)
-        again = substituted(resolved, earlier, self.vocabulary.words)
+        again = substituted(resolved, earlier)
         if again:
             return Turn(question, again, documents=documents)
         return Turn(question, resolved, earlier if leans_on_history(resolved) else "", documents)
@@ -540,7 +531,7 @@ class AnswerChain:
         earlier = ""
         for turn in typed[-EARLIER_TURNS_READ:]:
             resolved = self.vocabulary.resolve(turn)
-            earlier = (substituted(resolved, earlier, self.vocabulary.words) if earlier else "") or resolved
+            earlier = (substituted(resolved, earlier) if earlier else "") or resolved
         return earlier
 
     def _absent_specifics(self, hits: list[Hit], question: str, units: list[Unit]) -> list[str] | None:
@@ -632,13 +623,13 @@ class AnswerChain:
         question about Graviton 4, whatever figure the model copied from it. When the model
         cited the wrong number, a single source that backs the answer and is on topic is cited
         instead; with none, the reason the answer fails."""
-        evidence = self.retriever.with_table([units[n - 1] for n in numbers])
+        evidence = "\n".join(units[n - 1].evidence_text for n in numbers)
         cited_sections = self.retriever.section_text([units[n - 1] for n in numbers])
         if not off_topic(asked, evidence, cited_sections):
             return numbers, ""
         on_topic = [
             n for n, unit in enumerate(units, 1)
-            if not off_topic(asked, self.retriever.with_table([unit]), self.retriever.section_text([unit]))
+            if not off_topic(asked, unit.evidence_text, self.retriever.section_text([unit]))
             and not grounding_problems(text, unit.evidence_text)
             and sum(support_score(text, unit.text)) > 0
         ]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from rank_bm25 import BM25Okapi
 
 from amzn_qa.config import Settings
-from amzn_qa.ingest.documents import EMPTY_CELL, PERIOD, Unit, cells, statements
+from amzn_qa.ingest.documents import EMPTY_CELL, Unit, cells, statements
 from amzn_qa.ingest.index import IndexUnavailable, embeddings, index_is_empty, ingest, load_units, open_client, vector_store
 
 RRF_K = 60
@@ -69,19 +69,6 @@ class Focused:
         return self.unit.kind == "row" and self.best.endswith(f": {EMPTY_CELL}.")
 
 
-
-
-def _asked_period_cell(query: str, cell: str) -> bool:
-    """A table cell ("2027 Target: 24-28GW") whose column is the period the question names."""
-    asked = set(PERIOD.findall(query))
-    return bool(asked) and asked <= set(PERIOD.findall(cell.partition(": ")[0]))
-
-
-def _in_asked_period(query: str, focused: Focused) -> bool:
-    """The unit's best match is the asked period's cell ("2027 Target: 24-28GW" for "capacity
-    target 2027"): the asked figure itself, however closely prose about that year matches the
-    question's words."""
-    return focused.unit.kind == "row" and _asked_period_cell(query, focused.best)
 
 
 @dataclass(frozen=True)
@@ -199,14 +186,13 @@ class HybridRetriever:
 
     def focus(
         self, query: str, units: list[Unit], per_unit: int | None = None,
-        statement_margin: float | None = None, unit_margin: float | None = None, one_period: bool = False,
+        statement_margin: float | None = None, unit_margin: float | None = None,
     ) -> list[Focused]:
         """Each unit cut down to its statements nearest the question, most relevant unit first.
 
         A small model given a whole table row picks the wrong column, and given five rows the
         wrong row; shown only the cells and bullets that match the question, it copies the right
-        one. Units far less relevant than the best are left out of the prompt. With
-        `one_period`, a row shows only the cell of the period the question names, if it has one.
+        one. Units far less relevant than the best are left out of the prompt.
         """
         cut = [statements(u) for u in units]
         texts = [f"{c.lead} {item}".strip() for c in cut for item in c.items]
@@ -224,29 +210,16 @@ class HybridRetriever:
             best = ranked[0][0]
             chosen = [i for score, i in ranked[: per_unit or self.settings.statements_per_unit]
                       if score >= best - (statement_margin if statement_margin is not None else self.settings.statement_margin)]
-            if one_period and unit.kind == "row":
-                # The asked period's cell stands for the row: a neighbouring year's is a wrong answer.
-                chosen = [i for i in chosen if _asked_period_cell(query, c.items[i])] or chosen
             focused.append(Focused(unit, c.view(chosen), best, c.items[ranked[0][1]]))
         top = max(f.relevance for f in focused)
         margin = unit_margin if unit_margin is not None else self.settings.unit_margin
-        in_period = max((f for f in focused if _in_asked_period(query, f) and not f.is_blank),
-                        key=lambda f: f.relevance, default=None)
-        focused = [f for f in focused if f.relevance >= top - margin or f is in_period]
+        focused = [f for f in focused if f.relevance >= top - margin]
         return sorted(focused, key=lambda f: -f.relevance)
 
     def section_text(self, units: list[Unit]) -> str:
         """Everything in the sections these units come from."""
         sections = {(u.source, u.section) for u in units}
         return "\n".join(u.text for u in self.units if (u.source, u.section) in sections)
-
-    def with_table(self, units: list[Unit]) -> str:
-        """The units' evidence, a row's with the other rows of its table: a row inherits what
-        its table is about ("Power Efficiency" in a table whose rows name Trainium 2 is
-        Trainium 2's power efficiency, not Trainium 3's)."""
-        tables = {(u.source, u.section) for u in units if u.kind == "row"}
-        siblings = [u.text for u in self.units if u.kind == "row" and (u.source, u.section) in tables]
-        return "\n".join([u.evidence_text for u in units] + siblings)
 
     def _statement_vectors(self, texts: list[str]) -> list[list[float]]:
         missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]

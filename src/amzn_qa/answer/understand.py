@@ -10,7 +10,7 @@ from the report's own names: one fact ("how many", "what is the price"), a list 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from amzn_qa.answer.grounding import names
@@ -127,27 +127,15 @@ def with_earlier_names(follow_up: str, earlier: str, known: Collection[str] = ()
 
 
 _ELLIPSIS = re.compile(rf"{_OPENER}\W*", re.I)
-_ARTICLE = re.compile(r"^(?:an?|the)\s+", re.I)
-# "Nvidia H100", "Lens": capitalised words and numbers only, a name and nothing said about it.
-_NAME_PHRASE = re.compile(r"(?:[A-Z][\w&/.-]*)(?: (?:[A-Z][\w&/.-]*|\d+))*")
 _ASKED_PERIOD = re.compile(r"\b(?:Q[1-4] 20\d\d|20\d\d|Q[1-4])\b")
 
 
-def substituted(follow_up: str, earlier: str, counts: Mapping[str, int] | None = None) -> str:
-    """The earlier question asked again about another period, generation or name, when that is
-    all an elliptical follow-up names ("and 2027?", "and Trainium 3's?", "and what about an
-    Nvidia H100?"); "" for any other follow-up. A name replaces the earlier question's most
-    specific name, the one the documents use least (`counts`: lower-case word -> count)."""
-    rest = follow_up.strip(" ?.!")
-    while (shorter := _ELLIPSIS.sub("", rest, count=1)) != rest:
-        rest = shorter
-    rest = re.sub(r"['’]s$", "", _ARTICLE.sub("", rest))
+def substituted(follow_up: str, earlier: str) -> str:
+    """The earlier question asked again about another period or generation, when that is all an
+    elliptical follow-up names ("and 2027?", "and Trainium 3's?"); "" for any other follow-up."""
+    rest = re.sub(r"['’]s$", "", _ELLIPSIS.sub("", follow_up).strip(" ?.!"))
     if rest == follow_up.strip(" ?.!"):
         return ""  # not elliptical: it says more than "and <this>?"
-    if _NAME_PHRASE.fullmatch(rest) and not _ASKED_PERIOD.fullmatch(rest) and not _NUMBERED_NAME.fullmatch(rest):
-        earlier_names = names(earlier) if counts is not None else []
-        subject = min(earlier_names, key=lambda n: counts.get(n.lower(), 0), default="")
-        return re.sub(rf"\b{re.escape(subject)}\b", rest, earlier, count=1) if subject else ""
     period = _ASKED_PERIOD.search(earlier)
     if _ASKED_PERIOD.fullmatch(rest) and period:
         year = re.search(r" 20\d\d$", period.group())
