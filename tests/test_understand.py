@@ -14,6 +14,7 @@ from amzn_qa.answer.understand import COMPARE, EXPLAIN, FACT, LIST, answer_form
         ("which suppliers does Acme use", LIST),
         ("list the product lines", LIST),
         ("acme partners", LIST),
+        ("the plant's purpose, bullet it out", LIST),
         ("is the subscriber growth real or just hype", EXPLAIN),  # a yes/no question asks for a judgement
         ("issues with the new plant", FACT),
         ("why did margins fall", EXPLAIN),

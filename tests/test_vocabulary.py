@@ -25,6 +25,7 @@ def vocabulary() -> Vocabulary:
         ("grvtn 4 perf", "Graviton 4 performance"),  # and analyst shorthand
         ("g2 vs g3 pricing", "Graviton 2 vs Graviton 3 pricing"),  # an initial + a generation it has
         ("fcf outlook", "free cash flow outlook"),
+        ("curo comps?", "curo competitors?"),
         ("capacity guided for q4 25", "capacity guided for Q4 2025"),  # a quarter's short year
         ("AMC privacy angle", "Amazon Marketing Cloud privacy angle"),  # an acronym of a name
         ("how big is azure vs aws", "how big is Azure vs AWS"),  # a name, capitalised as written

@@ -35,7 +35,7 @@ _EXPLAIN = re.compile(
 _LIST = re.compile(
     r"^\W*(which|list|name|enumerate|what are|what're|whats in|what's in|what is in|what can|where)\b"
     r"|\b(include|includes|including|components|features|capabilities|partners|customers|competitors|"
-    r"channels|surfaces|segments|models|services|examples|types|kinds|items|bullets|levers|drivers|"
+    r"channels|surfaces|segments|models|services|examples|types|kinds|items|bullets?|levers|drivers|"
     r"headwinds|tailwinds|catalysts|dragging|what tech)\b",
     re.I,
 )

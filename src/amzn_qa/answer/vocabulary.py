@@ -30,7 +30,7 @@ FINANCE_SHORTHAND = {
     "yrs": "years", "mo": "month", "mos": "months", "qtr": "quarter", "hc": "headcount",
     "perf": "performance", "vs": "versus", "w/": "with", "w/o": "without", "approx": "approximately",
     "cust": "customers", "custs": "customers", "infra": "infrastructure", "dev": "developer",
-    "devs": "developers", "util": "utilization", "mkt": "market", "mktg": "marketing",
+    "devs": "developers", "comps": "competitors", "util": "utilization", "mkt": "market", "mktg": "marketing",
 }
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z/]*[A-Za-z0-9]|[A-Za-z]")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
