@@ -65,6 +65,15 @@ def test_a_piece_of_a_short_cell_becomes_thewhole_cell():
     assert whole_cell("Low [1]", [("Usage", "Slow adoption")]) == "Low [1]"  # a piece of a word is not
 
 
+def test_an_answer_that_is_one_cell_names_its_row_and_column():
+    from amzn_qa.answer.grounding import labelled_cell
+
+    stores = units("row")[1]  # "Stores": 12 now, 15 in 2026, 20 in 2027
+    assert labelled_cell("20 [1].", [stores]) == "Stores — 2027 Target: 20 [1]."
+    assert labelled_cell("About 20 stores [1].", [stores]) == "About 20 stores [1]."  # a sentence already
+    assert labelled_cell("12 [1]", [units("list")[0]]) == "12 [1]"  # not a row's cell
+
+
 def test_citations_are_renumbered_and_unknown_ones_dropped():
     assert renumber_citations("A [1]. B [2, 3]. C [4].", {1: 3, 2: 1}) == "A [3]. B [1]. C."
 

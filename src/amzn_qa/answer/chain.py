@@ -27,7 +27,7 @@ from amzn_qa.answer.conflicts import Figure, cited_rows, differing_figures
 from amzn_qa.ingest.documents import Unit, cells, statements
 from amzn_qa.answer.grounding import (
     CITATION, best_quote, cells_holding, cited_numbers, figures as figures_in, grounding_problems,
-    is_refusal, keep_citations, not_the_asked_period, off_topic, other_period, renumber_citations,
+    is_refusal, keep_citations, labelled_cell, not_the_asked_period, off_topic, other_period, renumber_citations,
     only_a_label, says_nothing_new, support_score, unsupported, unsupported_wording, whole_cell, wrong_kind_of_figure,
 )
 from amzn_qa.answer.llm import ModelBusy, cancellable, chat_model, model_label
@@ -639,6 +639,7 @@ class AnswerChain:
 
     def _cited(self, answer: Answer, text: str, numbers: list[int], units: list[Unit]) -> Answer:
         """The checked answer with its citations; every cited source is marked in the text."""
+        text = labelled_cell(text, [units[n - 1] for n in numbers])
         unmarked = [n for n in numbers if n not in cited_numbers(text, len(units))]
         if unmarked:
             text = text.rstrip() + " " + "".join(f"[{n}]" for n in unmarked)

@@ -275,6 +275,23 @@ def whole_cell(text: str, held: list[tuple[str, str]]) -> str:
     return f"{holding[0]} {markers}".strip()
 
 
+def labelled_cell(text: str, units: list[Unit]) -> str:
+    """An answer that is exactly one cell of a cited row ("Medium (20-30%) [1]") says what it is:
+    "Rufus Cannibalization — Likelihood: Medium (20-30%) [1]". A bare cell answers a follow-up
+    without naming what it answers about."""
+    body = normalised(CITATION.sub(" ", text).strip(" ."))
+    found = [
+        (row[0][1], column, value)
+        for unit in units if unit.kind == "row" and (row := cells(unit))
+        for column, value in row[1:] if body and normalised(value) == body
+    ]
+    if len(found) != 1:
+        return text
+    label, column, value = found[0]
+    markers = "".join(f"[{m}]" for m in CITATION.findall(text))
+    return f"{label} — {column}: {value} {markers}".strip() + ("." if text.rstrip().endswith(".") else "")
+
+
 def renumber_citations(answer: str, mapping: dict[int, int]) -> str:
     """[n] markers mapped to new numbers; a marker with no new number is dropped."""
     def renumber(match: re.Match) -> str:
