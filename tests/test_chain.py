@@ -69,6 +69,13 @@ def test_follow_up_is_answered_from_the_history(chain, history):
     assert "GitHub Copilot" in answer.answer and not answer.refused, answer.answer
 
 
+def test_the_earlier_turn_is_labelled_by_its_best_passage(chain):
+    assert chain._label_of("What is AWS's current power capacity?") == "Power Capacity (GW)"  # a row
+    assert chain._label_of("trainium 3 expected timeline") == "Trainium 3 (Next Generation)"  # a list
+    assert chain._label_of("What is AWS's current power capacity?", {"other-report.md"}) == ""  # filtered out
+    assert chain._label_of("") == ""
+
+
 def test_a_follow_up_about_another_period_asks_the_earlier_row_again(chain):
     history = [{"role": "user", "content": "What is AWS's current power capacity?"},
                {"role": "assistant", "content": "12-14GW [1]."}]

@@ -422,7 +422,7 @@ class AnswerChain:
         paragraphs (a list or an explanation needs its items, not one cell)."""
         if not retrieved:
             return []
-        query = focus_query(turn, self.vocabulary, self._label_of(turn.earlier))
+        query = focus_query(turn, self.vocabulary, self._label_of(turn.earlier, turn.documents))
         if form == FACT:
             return self._budgeted(self.retriever.focus(query, retrieved))
         return self.retriever.focus(
@@ -430,10 +430,10 @@ class AnswerChain:
             statement_margin=self.settings.points_statement_margin, unit_margin=self.settings.points_unit_margin,
         )
 
-    def _label_of(self, question: str) -> str:
-        """What the passage that best answers `question` is about: its row's label, its list's
-        lead or its heading."""
-        hits = _prompt_safe(self.retriever, question, 1, None) if question else []
+    def _label_of(self, question: str, documents: Collection[str] | None = None) -> str:
+        """What the passage that best matches `question` is about: its row's label, its list's
+        lead, else its heading."""
+        hits = _prompt_safe(self.retriever, question, 1, documents) if question else []
         if not hits:
             return ""
         unit = hits[0].unit

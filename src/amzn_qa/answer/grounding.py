@@ -224,7 +224,6 @@ def says_nothing_new(answer: str, question: str) -> bool:
     )
 
 
-
 def only_a_label(answer: str, units: list[Unit]) -> bool:
     """True when the answer is no more than a heading or a table's title among its sources
     ("AgentCore (AI Agent Infrastructure) [1]."): it names where the answer is, not what it is."""
@@ -234,7 +233,6 @@ def only_a_label(answer: str, units: list[Unit]) -> bool:
     # A row's lead ("Project Rainier — Specification: Primary Use Case.") names the row, not its cells.
     labels |= {normalised(statements(unit).lead) for unit in units if unit.kind in ("list", "row")}
     return bool(body) and body in labels
-
 
 
 def cells_holding(text: str, units: list[Unit]) -> list[tuple[str, str]]:

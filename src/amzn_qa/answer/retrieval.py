@@ -69,8 +69,6 @@ class Focused:
         return self.unit.kind == "row" and self.best.endswith(f": {EMPTY_CELL}.")
 
 
-
-
 @dataclass(frozen=True)
 class Hit:
     unit: Unit

@@ -127,6 +127,8 @@ def with_earlier_names(follow_up: str, earlier: str, known: Collection[str] = ()
 
 
 _ELLIPSIS = re.compile(rf"{_OPENER}\W*", re.I)
+# documents.PERIOD's year or quarter, and a quarter with its year as one period ("Q1 2026"), so
+# that "and Q1 2026?" replaces the earlier question's whole period.
 _ASKED_PERIOD = re.compile(r"\b(?:Q[1-4] 20\d\d|20\d\d|Q[1-4])\b")
 
 
@@ -150,17 +152,18 @@ def substituted(follow_up: str, earlier: str) -> str:
 def focus_query(turn: Turn, vocabulary: Vocabulary, earlier_label: str = "") -> str:
     """What a source's statements are scored against: a follow-up's own words and the subject of
     the turn it follows: its most specific name (the one the documents use least: "Curo", not
-    "AWS") and `earlier_label`, the label of the passage that answered it ("Power Capacity
+    "AWS") and `earlier_label`, the label of the passage that best matches it ("Power Capacity
     (GW)"). The earlier question's other words would pick the earlier answer's statement again
     ("What does it compete with?" after an adoption question)."""
     if not turn.earlier:
         return turn.own
     subject = min(names(turn.earlier), key=lambda name: vocabulary.words[name.lower()], default="")
     # The label is the subject when it holds the earlier name ("Trainium Ecosystem Adoption
-    # Failure"), or when the follow-up only moves to another period ("and the 2027 target?");
-    # otherwise it is the attribute asked before ("Developer Adoption"), which the follow-up
-    # replaces ("what does it compete with?").
-    if not ((subject and subject.lower() in earlier_label.lower()) or _ASKED_PERIOD.search(turn.own)):
+    # Failure"), and what is asked again when the follow-up names a period ("and the 2027
+    # target?"); otherwise it is the attribute asked before ("Developer Adoption"), which the
+    # follow-up replaces ("what does it compete with?").
+    holds_subject = subject and re.search(rf"\b{re.escape(subject)}\b", earlier_label, re.I)
+    if not (holds_subject or _ASKED_PERIOD.search(turn.own)):
         earlier_label = ""
     return " ".join(part for part in (turn.own, subject, earlier_label) if part)
 
