@@ -24,7 +24,7 @@ from amzn_qa import tokens
 from amzn_qa.ingest.catalog import info_of
 from amzn_qa.config import Settings
 from amzn_qa.answer.conflicts import Figure, cited_rows, differing_figures
-from amzn_qa.ingest.documents import Unit, cells, statements
+from amzn_qa.ingest.documents import Unit, cells, row_label, statements
 from amzn_qa.answer.grounding import (
     CITATION, best_quote, cells_holding, cited_numbers, figures as figures_in, grounding_problems,
     is_refusal, keep_citations, labelled_cell, not_the_asked_period, off_topic, other_period, renumber_citations,
@@ -437,9 +437,8 @@ class AnswerChain:
         if not hits:
             return ""
         unit = hits[0].unit
-        row = cells(unit)
         lead = statements(unit).lead if unit.kind == "list" else ""
-        return row[0][1] if unit.kind == "row" and row else lead.rstrip(":") or unit.section.rsplit(" > ", 1)[-1]
+        return row_label(unit) or lead.rstrip(":") or unit.section.rsplit(" > ", 1)[-1]
 
     def _without_model(
         self, turn: Turn, hits: list[Hit], focused: list[Focused]
@@ -701,7 +700,7 @@ class AnswerChain:
                 answer.citations.append(self._citation(n, figure.unit, "", f"{figure.column}: {figure.value}"))
                 answer.sources.append(figure.unit)
             given.append(f"{info_of(figure.unit).label} gives “{figure.value}” [{n}]")
-        table, subject = figures[0].unit.text.partition(" — ")[0], cells(figures[0].unit)[0][1]
+        table, subject = figures[0].unit.text.partition(" — ")[0], row_label(figures[0].unit)
         text = f"The documents differ on {subject} ({table}), {figures[0].column}: {'; '.join(given)}."
         dated = [f for f in figures if f.unit.document_date]
         if len(dated) > 1:

@@ -9,7 +9,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from amzn_qa.ingest.documents import Unit, cells
+from amzn_qa.ingest.documents import Unit, cells, row_label
 from amzn_qa.answer.grounding import cells_holding
 
 _SPACE = re.compile(r"\s+")
@@ -22,10 +22,8 @@ def _normal(text: str) -> str:
 @lru_cache(maxsize=65536)  # asked of every unit for every cited row; units are immutable
 def row_key(unit: Unit) -> tuple[str, str] | None:
     """(table, row subject) of a row unit: its table's title and its first cell; None otherwise."""
-    pairs = cells(unit) if unit.kind == "row" else []
-    if not pairs:
-        return None
-    return _normal(unit.text.partition(" — ")[0]), _normal(pairs[0][1])
+    label = row_label(unit)
+    return (_normal(unit.text.partition(" — ")[0]), _normal(label)) if label else None
 
 
 def cited_rows(unit: Unit, units: list[Unit], answer: str, quote: str) -> list[tuple[Unit, list[str]]]:

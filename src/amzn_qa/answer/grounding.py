@@ -12,7 +12,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from amzn_qa.ingest.documents import PERIOD, Unit, cells, statements
+from amzn_qa.ingest.documents import PERIOD, Unit, cells, row_label, statements
 
 CITATION = re.compile(r"\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
 _SCALES = {
@@ -269,8 +269,7 @@ def whole_cell(text: str, held: list[tuple[str, str]]) -> str:
     holding = [value for _, value in held if body and _has_words(value, body)]
     if len(holding) != 1 or len(holding[0]) > 80 or normalised(body) == normalised(holding[0]):
         return text
-    markers = "".join(f"[{m}]" for m in CITATION.findall(text))
-    return f"{holding[0]} {markers}".strip()
+    return f"{holding[0]} {_markers(text)}".strip()
 
 
 def labelled_cell(text: str, units: list[Unit]) -> str:
@@ -279,15 +278,19 @@ def labelled_cell(text: str, units: list[Unit]) -> str:
     without naming what it answers about."""
     body = normalised(CITATION.sub(" ", text).strip(" ."))
     found = [
-        (row[0][1], column, value)
-        for unit in units if unit.kind == "row" and (row := cells(unit))
-        for column, value in row[1:] if body and normalised(value) == body
+        (row_label(unit), column, value)
+        for unit in units if row_label(unit)
+        for column, value in cells(unit)[1:] if body and normalised(value) == body
     ]
     if len(found) != 1:
         return text
     label, column, value = found[0]
-    markers = "".join(f"[{m}]" for m in CITATION.findall(text))
-    return f"{label} — {column}: {value} {markers}".strip() + ("." if text.rstrip().endswith(".") else "")
+    return f"{label} — {column}: {value} {_markers(text)}".strip() + ("." if text.rstrip().endswith(".") else "")
+
+
+def _markers(text: str) -> str:
+    """The text's [n] markers, run together ("[1][3]")."""
+    return "".join(f"[{m}]" for m in CITATION.findall(text))
 
 
 def renumber_citations(answer: str, mapping: dict[int, int]) -> str:

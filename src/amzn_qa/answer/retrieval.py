@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from rank_bm25 import BM25Okapi
 
 from amzn_qa.config import Settings
-from amzn_qa.ingest.documents import EMPTY_CELL, Unit, cells, statements
+from amzn_qa.ingest.documents import EMPTY_CELL, Unit, row_label, statements
 from amzn_qa.ingest.index import IndexUnavailable, embeddings, index_is_empty, ingest, load_units, open_client, vector_store
 
 RRF_K = 60
@@ -99,8 +99,7 @@ def rows_by_label(units: list[Unit]) -> dict[frozenset[str], Unit]:
     tables share ("Competitive Position") is an attribute, not a name."""
     labelled: dict[frozenset[str], list[Unit]] = {}
     for unit in units:
-        row = cells(unit) if unit.kind == "row" else []
-        label = frozenset(keywords(row[0][1])) if row else frozenset()
+        label = frozenset(keywords(row_label(unit)))
         if len(label) >= 2:
             labelled.setdefault(label, []).append(unit)
     return {label: rows[0] for label, rows in labelled.items() if len(rows) == 1}
@@ -117,9 +116,8 @@ def named_rows_first(query: str, hits: list[Hit], corpus_rows: dict[frozenset[st
     if not named:
         return hits
     found = {h.unit.id: h for h in hits}
-    first = [found.get(u.id) or Hit(u, 0.0, 0.0, 0.0) for u in named]
-    first.sort(key=lambda h: -h.score)
-    return first + [h for h in hits if h.unit.id not in {u.id for u in named}]
+    first = sorted((found.pop(u.id, None) or Hit(u, 0.0, 0.0, 0.0) for u in named), key=lambda h: -h.score)
+    return first + list(found.values())
 
 
 class HybridRetriever:

@@ -206,6 +206,12 @@ def cells(unit: Unit) -> list[tuple[str, str]]:
     return [(column, value) for column, _, value in pairs]
 
 
+def row_label(unit: Unit) -> str:
+    """A table row's label, the value of its first cell ("Custom Silicon"); "" for other units."""
+    pairs = cells(unit) if unit.kind == "row" else []
+    return pairs[0][1] if pairs else ""
+
+
 def _row_pairs(row: str) -> tuple[str, list[str]]:
     """A linearised row's table title and its "Column: value" pairs."""
     head, _, body = row.partition(" — ")
