@@ -121,6 +121,17 @@ def test_a_money_question_needs_a_money_figure():
     assert not wrong_kind_of_figure("How much power was added?", "3.8GW [1]", evidence)
 
 
+def test_a_margin_or_percentage_question_needs_a_share():
+    from amzn_qa.answer.grounding import wrong_kind_of_figure
+
+    evidence = "Q4 2025 expected to add at least 1GW. Margin: 800 bps expansion. Adoption: ~15% of EC2."
+    assert wrong_kind_of_figure("aws op margin in q3", "1GW [1]", evidence)
+    assert wrong_kind_of_figure("what % of anthropic does amzn own", "9.5B investment [1]", evidence)
+    assert not wrong_kind_of_figure("How much gross margin expansion was there?", "800 bps [1]", evidence)
+    assert not wrong_kind_of_figure("What share of EC2 instances use Graviton?", "~15% [1]", evidence)
+    assert not wrong_kind_of_figure("what margin do they assume", "Not given [1]", evidence)  # no figure to judge
+
+
 def test_a_name_may_come_from_the_cited_section_but_a_number_may_not():
     from amzn_qa.answer.grounding import off_topic
 

@@ -248,12 +248,13 @@ def _without_wrong_pointers(text: str, numbers: list[int], units: list[Unit]) ->
 
 def _not_what_was_asked(asked: str, text: str, cited: list[Unit]) -> str:
     """Why a grounded answer still does not answer the question, or "": its wording is not its
-    sources', it gives no money for a money question, or its cell is another period's."""
+    sources', its figures are not the kind of amount asked for (money, a share), or its cell is
+    another period's."""
     evidence = "\n".join(u.evidence_text for u in cited)
     if unsupported_wording(text, evidence):
         return "The answer's wording does not come from its sources."
     if wrong_kind_of_figure(asked, text, evidence):
-        return "The question asks for money; the answer's figures are not."
+        return "The answer's figures are not the kind of amount the question asks for."
     held = cells_holding(text, cited)
     cited_cells = [cell for unit in cited for cell in cells(unit)]
     if held and (all(other_period(asked, column) for column, _ in held)

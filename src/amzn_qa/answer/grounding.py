@@ -199,12 +199,22 @@ _MONEY_QUESTION = re.compile(
 )
 
 
+# Words that make a question ask for a share: a percentage or basis points.
+_SHARE_QUESTION = re.compile(r"%|\b(?:percent(?:age)?s?|pct|margins?|share of|(?:market|mkt) share)\b", re.IGNORECASE)
+_SHARE = re.compile(r"%|\bbps\b|\bbasis points?\b|\bpercent", re.IGNORECASE)
+
+
 def wrong_kind_of_figure(question: str, answer: str, evidence: str) -> bool:
-    """True when a question about money gets only figures that are not money or a percentage
-    (a share price answered with "3.8GW"). A figure counts as money when it, or the same value in
-    the evidence, is written with "$"."""
+    """True when the answer's figures are not the kind of amount the question asks for: money
+    for a price or a cost (a share price answered with "3.8GW"), a share for a margin or a
+    percentage (an operating margin answered with "1GW"). A figure counts as money when it, or
+    the same value in the evidence, is written with "$"; a share is written with "%" or "bps"."""
     found = figures(CITATION.sub(" ", answer))
-    if not found or not _MONEY_QUESTION.search(question):
+    if not found:
+        return False
+    if _SHARE_QUESTION.search(question) and not _SHARE.search(CITATION.sub(" ", answer)):
+        return True
+    if not _MONEY_QUESTION.search(question):
         return False
     money = {v for f in figures(evidence) if "$" in f.surface or "%" in f.surface for v in f.values}
     return not any("$" in f.surface or "%" in f.surface or f.values & money for f in found)
