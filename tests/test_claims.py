@@ -7,7 +7,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from amzn_qa.answer import chain as chain_module
 from amzn_qa.answer.chain import claims
-from amzn_qa.ingest.documents import statements
+from amzn_qa.ingest.documents import statements, table_rows
 from amzn_qa.answer.grounding import CITATION
 
 
@@ -45,8 +45,10 @@ def test_a_list_question_gets_every_item_as_cited_points(chain, question, items)
     for item in items:
         assert item in answer.answer
     lines = answer.answer.split("\n")
-    assert 1 <= len(lines) <= 5 and all(line.startswith("- ") and CITATION.search(line) for line in lines)
-    assert [c.n for c in answer.citations] == list(range(1, len(lines) + 1))
+    points = [line for line in lines if line.startswith("- ")]
+    cited = [line for line in lines if not line.endswith(":")]  # "- Table title:" leads its rows
+    assert 1 <= len(points) <= 5 and all(CITATION.search(line) for line in cited)
+    assert [c.n for c in answer.citations] == list(range(1, len(cited) + 1))
 
 
 def test_a_point_never_repeats_a_whole_table_next_to_its_row(chain):
@@ -59,10 +61,41 @@ def test_points_follow_retrieval_order_and_keep_whole_rows(chain):
     question = "walk me through the risks of the custom chips"
     answer = chain.ask(question)
     assert answer.mode == "quote"
-    order = [h.unit.id for h in chain.retriever.retrieve(answer.standalone_question, chain.settings.points_k)]
-    cited = [c.chunk_id for c in sorted(answer.citations, key=lambda c: c.n)]
-    assert cited == sorted(cited, key=order.index)
+    order = [h.unit for h in chain.retriever.retrieve(answer.standalone_question, chain.settings.points_k)]
+    units = {u.id: u for u in chain.retriever.units}
+    cited = [units[c.chunk_id] for c in sorted(answer.citations, key=lambda c: c.n)]
+
+    def rank(unit):  # a row given with its whole table ranks where its table's best row does
+        return min(order.index(u) for u in [unit, *table_rows(unit, chain.retriever.units)] if u in order)
+
+    assert [rank(u) for u in cited] == sorted(rank(u) for u in cited)
     for citation in answer.citations:
         unit = next(u for u in answer.sources if u.id == citation.chunk_id)
         if unit.kind == "row":
             assert citation.quote.count(": ") >= min(len(statements(unit).items), chain.settings.points_statements_per_unit)
+
+
+def test_points_from_two_rows_of_a_table_give_the_whole_table_under_its_title(chain):
+    answer = chain.ask("which aws services are in the compute/network table")
+    table = next(u for u in chain.retriever.units if u.kind == "table" and u.text.startswith("Compute & Network"))
+    rows = table_rows(next(u for u in chain.retriever.units if u.kind == "row" and table.start_line <= u.start_line <= table.end_line),
+                      chain.retriever.units)
+    cited = {c.chunk_id for c in answer.citations}
+    assert len(rows) >= 3 and {r.id for r in rows} <= cited
+    assert "- Compute & Network Infrastructure:\n  - Service: " in answer.answer
+
+
+def test_neighbouring_rows_of_one_table_are_one_point():
+    from amzn_qa.answer.chain import point_lines
+    from amzn_qa.answer.retrieval import Focused
+    from amzn_qa.ingest.documents import Unit
+
+    def focused(uid, kind, text):
+        return Focused(Unit(uid, "d.md", "S", kind, text, 1, 1), text, 1.0, text)
+
+    chosen = [focused("1", "row", "Chips — Chip: A1. Price: $1."), focused("2", "row", "Chips — Chip: B2. Price: $2."),
+              focused("3", "paragraph", "Prose."), focused("4", "row", "Other — Chip: C3. Price: $3.")]
+    assert point_lines(chosen) == [
+        "- Chips:", "  - Chip: A1. Price: $1. [1]", "  - Chip: B2. Price: $2. [2]",
+        "- Prose. [3]", "- Other — Chip: C3. Price: $3. [4]",
+    ]

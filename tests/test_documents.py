@@ -3,7 +3,7 @@ import re
 import pytest
 
 from amzn_qa.ingest.convert import DocumentError, to_markdown
-from amzn_qa.ingest.documents import EMPTY_CELL, assistant_addresses, chunk_markdown
+from amzn_qa.ingest.documents import EMPTY_CELL, assistant_addresses, chunk_markdown, table_rows
 
 from .conftest import DOCUMENT, write
 
@@ -222,3 +222,12 @@ def test_ordinary_prose_is_not_mistaken_for_an_address(line):
 def test_a_document_opening_with_a_rule_keeps_its_text():
     text = "---\n\n# Q3 update\n\nAWS grew 20% in the quarter.\n\n---\n\nOutlook follows.\n"
     assert [u.text for u in chunk_markdown(text, "d.md")] == ["AWS grew 20% in the quarter.", "Outlook follows."]
+
+
+def test_a_rows_table_gives_all_its_rows_in_order():
+    text = "# T\n\n## Chips\n\n| Chip | Price |\n|---|---|\n| A1 | $1 |\n| B2 | $2 |\n| C3 | $3 |\n\nAfter.\n"
+    units = chunk_markdown(text, "t.md")
+    rows = [u for u in units if u.kind == "row"]
+    assert [r.text.split("Chip: ")[1][:2] for r in table_rows(rows[1], units)] == ["A1", "B2", "C3"]
+    assert table_rows(next(u for u in units if u.kind == "paragraph"), units) == []
+    assert table_rows(rows[0], rows) == []  # its table is not among the units given

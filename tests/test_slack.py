@@ -332,6 +332,9 @@ def test_points_are_rendered_as_a_slack_list_with_their_sources():
     assert text.startswith("• first point [1]\n• second &lt;point&gt; [2]\n")
     assert "• *[1]* Area &gt; Topic 1 (doc.md, lines 1–1)" in text and "“point 1”" not in text
 
+    grouped = Answer("q", "- Chips:\n  - Price: $9K [1]\n  - Power: 9W [2]", False, True, citations, {}, "m", mode="quote")
+    assert to_mrkdwn(grouped).startswith("• Chips:\n    ◦ Price: $9K [1]\n    ◦ Power: 9W [2]\n")
+
 
 def test_citations_name_the_document_by_its_title_ticker_and_date_escaped():
     from amzn_qa.answer.chain import Answer, Citation

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Collection, Iterator
-from itertools import zip_longest
+from itertools import groupby, zip_longest
 from dataclasses import asdict, dataclass, field
 
 from langchain_core.output_parsers import StrOutputParser
@@ -24,7 +24,7 @@ from amzn_qa import tokens
 from amzn_qa.ingest.catalog import info_of
 from amzn_qa.config import Settings
 from amzn_qa.answer.conflicts import Figure, cited_rows, differing_figures
-from amzn_qa.ingest.documents import Unit, cells, row_label, statements
+from amzn_qa.ingest.documents import Unit, cells, row_label, statements, table_rows
 from amzn_qa.answer.grounding import (
     CITATION, best_quote, cells_holding, cited_numbers, figures as figures_in, grounding_problems,
     is_refusal, keep_citations, labelled_cell, not_the_asked_period, off_topic, other_period, renumber_citations,
@@ -42,6 +42,8 @@ from amzn_qa.answer.vocabulary import Vocabulary
 log = logging.getLogger(__name__)
 
 NOT_COVERED = "The document does not cover this."
+# A table longer than this is a dataset to quote from, not a list of points to give whole.
+MAX_WHOLE_TABLE_ROWS = 12
 # How many earlier user turns are read to make the last one a whole question ("and 2028?").
 EARLIER_TURNS_READ = 4
 INJECTION_REFUSAL = (
@@ -193,6 +195,30 @@ def claims(text: str) -> list[str]:
 def point_text(focused: Focused) -> str:
     """A source's chosen statements as one line: a list's items joined by semicolons."""
     return re.sub(r"\s*\n-\s*", "; ", focused.view).replace(":;", ":").replace("\n", " ")
+
+
+def _table_of(focused: Focused) -> tuple[str, str]:
+    """What groups a point with its neighbours: a row's document and table title; any other
+    source stands alone."""
+    if focused.unit.kind != "row":
+        return focused.unit.id, ""
+    return focused.unit.source, focused.unit.text.partition(" — ")[0]
+
+
+def point_lines(chosen: list[Focused]) -> list[str]:
+    """One cited bullet per source; neighbouring rows of one table go under one bullet led by
+    the table's title, so that a whole table reads as one point."""
+    lines: list[str] = []
+    n = 0
+    for (_, title), group in groupby(chosen, key=_table_of):
+        group = list(group)
+        if len(group) > 1:
+            lines.append(f"- {title}:")
+        for focused in group:
+            n += 1
+            text = point_text(focused)
+            lines.append(f"  - {text.partition(' — ')[2]} [{n}]" if len(group) > 1 else f"- {text} [{n}]")
+    return lines
 
 
 def source_line(n: int, unit: Unit, text: str) -> str:
@@ -472,11 +498,31 @@ class AnswerChain:
         rank = {u.id: n for n, u in enumerate(retrieved)}
         by_rank = sorted(_without_covered_tables(focused), key=lambda f: rank[f.unit.id])
         chosen = [f for f in by_rank if not f.is_blank][: self.settings.max_points]
-        chosen = chosen or focused[:1]
-        lines = [f"- {point_text(f)} [{n}]" for n, f in enumerate(chosen, 1)]
+        chosen = self._with_whole_tables(turn.standalone, chosen or focused[:1])
         citations = [self._citation(n, f.unit, "", f.view) for n, f in enumerate(chosen, 1)]
-        return Answer(turn.typed, "\n".join(lines), False, True, citations, {}, self.model, turn.standalone,
-                      [f.unit for f in chosen], mode="quote")
+        return Answer(turn.typed, "\n".join(point_lines(chosen)), False, True, citations, {}, self.model,
+                      turn.standalone, [f.unit for f in chosen], mode="quote")
+
+    def _with_whole_tables(self, query: str, chosen: list[Focused]) -> list[Focused]:
+        """A table that two or more points come from gives all its rows, in its order, where its
+        first point was: a list needs every item, and the rows a search ranks low are often the
+        ones an explanation drawn from that table needs (evals/README.md)."""
+        tables = [table_rows(f.unit, self.retriever.units) for f in chosen]
+        firsts = [rows[0].id if rows else None for rows in tables]
+        units: list[Unit] = []
+        for f, rows, first in zip(chosen, tables, firsts):
+            if not first or firsts.count(first) < 2 or len(rows) > MAX_WHOLE_TABLE_ROWS:
+                units.append(f.unit)
+            elif rows[0] not in units:
+                units.extend(rows)
+        if len(units) == len(chosen):
+            return chosen
+        refocused = self.retriever.focus(
+            query, units, per_unit=self.settings.points_statements_per_unit,
+            statement_margin=self.settings.points_statement_margin, unit_margin=float("inf"),
+        )
+        by_id = {f.unit.id: f for f in refocused}
+        return [by_id[u.id] for u in units]
 
     def _generated(
         self, turn: Turn, focused: list[Focused], started: float, timings: dict[str, float],

@@ -147,7 +147,7 @@ def to_mrkdwn(answer: Answer) -> str:
     from a document (answer, heading, file name, quote) is escaped."""
     text = mrkdwn_escaped(answer.answer)
     points = text.startswith("- ")  # a list, explanation or comparison: one cited point a line
-    text = re.sub(r"(?m)^- ", "• ", text)
+    text = re.sub(r"(?m)^- ", "• ", re.sub(r"(?m)^  - ", "    ◦ ", text))  # a table's rows under its title
     if answer.refused and answer.grounded:
         text = f":no_entry_sign: _Not covered by the document._ {text}"
     elif not answer.grounded:

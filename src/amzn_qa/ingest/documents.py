@@ -212,6 +212,17 @@ def row_label(unit: Unit) -> str:
     return pairs[0][1] if pairs else ""
 
 
+def table_rows(row: Unit, units: list[Unit]) -> list[Unit]:
+    """Every row of the table `row` belongs to, in the document's order; [] when `row` is not a
+    row or its table is not among `units`."""
+    table = next((t for t in units if t.kind == "table" and t.source == row.source
+                  and t.start_line <= row.start_line <= t.end_line), None) if row.kind == "row" else None
+    if table is None:
+        return []
+    return sorted((u for u in units if u.kind == "row" and u.source == table.source
+                   and table.start_line <= u.start_line <= table.end_line), key=lambda u: u.start_line)
+
+
 def _row_pairs(row: str) -> tuple[str, list[str]]:
     """A linearised row's table title and its "Column: value" pairs."""
     head, _, body = row.partition(" — ")
