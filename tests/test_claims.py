@@ -99,3 +99,13 @@ def test_neighbouring_rows_of_one_table_are_one_point():
         "- Chips:", "  - Chip: A1. Price: $1. [1]", "  - Chip: B2. Price: $2. [2]",
         "- Prose. [3]", "- Other — Chip: C3. Price: $3. [4]",
     ]
+
+
+def test_an_answer_that_says_nothing_new_quotes_the_best_source_as_a_point_shows_it(chain, monkeypatch):
+    scripted = FakeListChatModel(responses=["Trainium 3 [1]."])
+    monkeypatch.setattr(chain_module, "chat_model", lambda settings: scripted)
+    answer = chain.ask("who is asking for Trainium 3")
+    assert answer.mode == "quote" and answer.answer.startswith("The document says:")
+    quoted = answer.citations[0].quote
+    assert "large and mid-size customers" in quoted
+    assert quoted.count("\n- ") > chain.settings.statements_per_unit  # more than a fact's prompt showed

@@ -452,9 +452,13 @@ class AnswerChain:
         query = focus_query(turn, self.vocabulary, self._label_of(turn.earlier, turn.documents))
         if form == FACT:
             return self._budgeted(self.retriever.focus(query, retrieved))
+        return self._as_points(query, retrieved, self.settings.points_unit_margin)
+
+    def _as_points(self, query: str, units: list[Unit], unit_margin: float = float("inf")) -> list[Focused]:
+        """Units focused as a point shows them: up to `points_statements_per_unit` statements each."""
         return self.retriever.focus(
-            query, retrieved, per_unit=self.settings.points_statements_per_unit,
-            statement_margin=self.settings.points_statement_margin, unit_margin=self.settings.points_unit_margin,
+            query, units, per_unit=self.settings.points_statements_per_unit,
+            statement_margin=self.settings.points_statement_margin, unit_margin=unit_margin,
         )
 
     def _label_of(self, question: str, documents: Collection[str] | None = None) -> str:
@@ -517,11 +521,7 @@ class AnswerChain:
                 units.extend(rows)
         if len(units) == len(chosen):
             return chosen
-        refocused = self.retriever.focus(
-            query, units, per_unit=self.settings.points_statements_per_unit,
-            statement_margin=self.settings.points_statement_margin, unit_margin=float("inf"),
-        )
-        by_id = {f.unit.id: f for f in refocused}
+        by_id = {f.unit.id: f for f in self._as_points(query, units)}
         return [by_id[u.id] for u in units]
 
     def _generated(
@@ -694,8 +694,10 @@ class AnswerChain:
         return answer
 
     def _quoted(self, answer: Answer, best: Focused) -> Answer:
-        """The model pointed at a source but said nothing the question did not: let the part of
-        the best source that matches the question speak for itself."""
+        """The model pointed at a source but said nothing the question did not: let the best
+        source speak for itself, with as many of its statements as a point shows (the one or
+        two a fact's prompt showed did not lead the model to the answer)."""
+        best = self._as_points(answer.standalone_question, [best.unit])[0]
         answer.answer = f"The document says: “{best.view}” [1]"
         answer.citations = [self._citation(1, best.unit, "", best.view)]
         answer.notice = "Quoted from the best-matching passage; the model's answer said nothing new."
