@@ -49,6 +49,17 @@ def test_ask_json_refuses_what_the_document_does_not_say(shared_settings):
     assert result["refused"] is True and result["citations"] == []
 
 
+def test_ask_can_be_limited_to_a_document_and_names_the_documents_when_it_is_unknown(shared_settings):
+    document = "amzn-technical-analysis-2026-01-23.md"
+    proc = run(shared_settings, "ask", "--json", "--document", document, "When did Amazon acquire Kiva?")
+    assert proc.returncode == 0, proc.stderr
+    assert {c["source"] for c in json.loads(proc.stdout)["citations"]} == {document}
+    proc = run(shared_settings, "ask", "--document", "nope.md", "When did Amazon acquire Kiva?")
+    assert proc.returncode == 2 and f"No such document: nope.md. The documents are: {document}" in proc.stderr
+    proc = run(shared_settings, "ask", "--ticker", "MSFT", "When did Amazon acquire Kiva?")
+    assert proc.returncode == 2 and "No document matches ticker MSFT. The tickers are: AMZN" in proc.stderr
+
+
 @pytest.mark.parametrize("question, message", [("", "The question is empty"), ("?" * 600, "the limit is 500")])
 def test_bad_question_is_a_one_line_error(shared_settings, question, message):
     proc = run(shared_settings, "ask", question)

@@ -41,10 +41,13 @@ async def session_report(server, question: str = KIVA) -> dict:
         document = await session.read_resource(f"amzn-qa://documents/{DOCUMENT}")
         bad = await session.call_tool("ask", {"question": "   "})
         long_history = await session.call_tool("ask", {"question": KIVA, "history": [{"role": "user", "content": "x"}] * 21})
+        limited = await session.call_tool("ask", {"question": KIVA, "documents": [DOCUMENT]})
+        unknown = await session.call_tool("ask", {"question": KIVA, "documents": ["nope.md"]})
     return {"tools": {tool.name for tool in tools.tools}, "ask": asked.structured_content,
             "search": searched.structured_content["passages"], "resources": {str(r.uri) for r in resources.resources},
             "document": document.contents[0].text, "bad": (bad.is_error, bad.content[0].text),
-            "long_history": (long_history.is_error, long_history.content[0].text)}
+            "long_history": (long_history.is_error, long_history.content[0].text),
+            "limited": limited.structured_content, "unknown": (unknown.is_error, unknown.content[0].text)}
 
 
 def check(report: dict, corpus) -> None:
@@ -56,6 +59,8 @@ def check(report: dict, corpus) -> None:
     assert report["document"] == (corpus / DOCUMENT).read_text(encoding="utf-8")
     assert report["bad"][0] and "empty" in report["bad"][1]
     assert report["long_history"][0] and "the limit is 20" in report["long_history"][1]
+    assert {c["source"] for c in report["limited"]["citations"]} == {DOCUMENT} and "2012" in report["limited"]["answer"]
+    assert report["unknown"][0] and "No such document: nope.md" in report["unknown"][1] and DOCUMENT in report["unknown"][1]
 
 
 def essentials(answer_text: str, citations: list[dict]) -> tuple[str, list[str]]:
@@ -95,3 +100,14 @@ def test_http_mcp_takes_a_bearer_key(keyed_server):
     with pytest.raises(ExceptionGroup) as raised:
         anyio.run(lambda: tools(headers={"Authorization": "Bearer wrong"}))
     assert raised.group_contains(MCPError, depth=None)  # the SDK's report of the server's 401
+
+
+def test_every_document_type_of_the_corpus_is_a_resource(tmp_path):
+    from amzn_qa.frontends.mcp_server import build_server
+
+    for name in ("a.md", "b.pdf", "c.docx", "d.html", "e.txt", "notes.exe"):
+        (tmp_path / name).write_bytes(b"x")
+    server = build_server(Settings(corpus_dir=tmp_path, index_dir=tmp_path / "index"), lambda: None)
+    listed = {str(r.uri).rsplit("/", 1)[1]: r.mime_type for r in anyio.run(server.list_resources)}
+    assert listed == {"a.md": "text/markdown", "b.pdf": "application/pdf", "d.html": "text/html", "e.txt": "text/plain",
+                      "c.docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}

@@ -27,7 +27,7 @@ from amzn_qa.answer.chain import Answer, AnswerChain, QuestionError, Token, vali
 from amzn_qa.config import PROJECT_ROOT, Settings, _config_file
 from amzn_qa.frontends.feedback import FeedbackStore
 from amzn_qa.frontends.guards import BodyLimit, Login, StrictJSONRoute, error_response
-from amzn_qa.ingest.catalog import DocumentInfo, documents_of
+from amzn_qa.ingest.catalog import DocumentInfo, UnknownDocument, documents_of, selected_documents
 from amzn_qa.ingest.index import IndexUnavailable, IngestReport, add_document
 from amzn_qa.models import ModelUnavailable
 
@@ -73,20 +73,10 @@ class Backend:
     def selected(self, documents: list[str] | None, ticker: str | None) -> frozenset[str] | None:
         """The file names a question is limited to (None: all); an unknown name or ticker is the
         caller's mistake, told in a QuestionError that lists what there is."""
-        if not documents and not ticker:
-            return None
-        known = [info for info, _ in self.documents()]
-        names = {info.name for info in known}
-        unknown = sorted(set(documents or ()) - names)
-        if unknown:
-            raise QuestionError(f"No such document: {', '.join(unknown)}. The documents are: {', '.join(sorted(names))}.")
-        chosen = set(documents or names)
-        if ticker:
-            chosen &= {info.name for info in known if info.ticker == ticker.upper()}
-        if not chosen:
-            tickers = sorted({info.ticker for info in known if info.ticker})
-            raise QuestionError(f"No document matches ticker {ticker}. The tickers are: {', '.join(tickers) or 'none'}.")
-        return frozenset(chosen)
+        try:
+            return selected_documents(self.chain().retriever.units, documents, ticker)
+        except UnknownDocument as err:
+            raise QuestionError(str(err)) from err
 
     def model_loaded(self, llm: str | None = None) -> bool:
         model = self._local_model(llm)

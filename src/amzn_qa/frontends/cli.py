@@ -69,12 +69,14 @@ class ServerError(Exception):
 
 
 def ask_server(settings: Settings, question: str, history: list[dict[str, str]] | None = None,
-               k: int | None = None) -> dict:
-    """The `ask --json` object from a running `amzn-qa serve` (POST /api/ask), no models loaded here."""
+               k: int | None = None, documents: list[str] | None = None, ticker: str | None = None) -> dict:
+    """The `ask --json` object from a running `amzn-qa serve` (POST /api/ask), no models loaded
+    here; `documents` and `ticker` limit the answer as on the server's API."""
     import httpx
 
     auth = (settings.auth_username, settings.auth_password or "") if settings.auth_username else None
-    body = {"question": question, "history": history or [], **({"k": k} if k else {})}
+    body = {"question": question, "history": history or [], **({"k": k} if k else {}),
+            **({"documents": documents} if documents else {}), **({"ticker": ticker} if ticker else {})}
     try:
         response = httpx.post(settings.server_url.rstrip("/") + "/api/ask", json=body, auth=auth,
                               timeout=settings.llm_timeout_s + 60)
@@ -89,17 +91,22 @@ def ask_server(settings: Settings, question: str, history: list[dict[str, str]] 
     return response.json()
 
 
+def _selected(chain, args: argparse.Namespace) -> frozenset[str] | None:
+    """The documents `--document` and `--ticker` limit the answer to (None: all)."""
+    from amzn_qa.ingest.catalog import selected_documents
+
+    return selected_documents(chain.retriever.units, args.document, args.ticker)
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if settings.server_url:
-        body = ask_server(settings, args.question, k=args.k)
+        body = ask_server(settings, args.question, k=args.k, documents=args.document, ticker=args.ticker)
         print(json.dumps(body, ensure_ascii=False) if args.json else format_answer(body["answer"], body["citations"]))
         return 0
     chain = _chain(settings)
-    if args.json:
-        print(json.dumps(chain.ask(args.question).to_json(), ensure_ascii=False))
-        return 0
-    print(formatted(chain.ask(args.question)))
+    answer = chain.ask(args.question, documents=_selected(chain, args))
+    print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else formatted(answer))
     return 0
 
 
@@ -107,13 +114,13 @@ def answer_turn(args: argparse.Namespace, settings: Settings, chain, question: s
                 history: list[dict[str, str]]) -> None:
     """Print one answer (tokens as they come when the models are local) and add the turn to `history`."""
     if settings.server_url:
-        body = ask_server(settings, question, history, args.k)
+        body = ask_server(settings, question, history, args.k, args.document, args.ticker)
         print(format_answer(body["answer"], body["citations"]))
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": body["answer"]}]
         return
     from amzn_qa.answer.chain import Token
 
-    for event in chain.stream(question, history):
+    for event in chain.stream(question, history, documents=_selected(chain, args)):
         if isinstance(event, Token):
             print(event.text, end="", flush=True)
         else:
@@ -185,6 +192,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 SERVER_HELP = "ask a running `amzn-qa serve` at URL instead of loading the models (default: AMZN_QA_SERVER_URL)"
 
 
+def _document_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--document", action="append", metavar="FILE",
+                        help="answer only from this indexed document (its file name); repeat for several")
+    parser.add_argument("--ticker", help="answer only from the documents about this company ticker")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="amzn-qa", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
@@ -204,12 +217,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, help="number of sources")
     p.add_argument("--llm", help="local | local-1.5b | gguf:PATH | openai | bedrock | anthropic")
     p.add_argument("--server", metavar="URL", help=SERVER_HELP)
+    _document_options(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", help="chat in the terminal, with follow-up questions")
     p.add_argument("--k", type=int)
     p.add_argument("--llm")
     p.add_argument("--server", metavar="URL", help=SERVER_HELP)
+    _document_options(p)
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("mcp", help="the MCP server over stdio (tools ask and search, the documents as resources)")
@@ -271,6 +286,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     """The errors that are the user's to fix. Only loaded modules are asked: one never imported
     raised nothing, and importing it would load the models' libraries `--server` avoids."""
     classes = {"amzn_qa.answer.chain": "QuestionError", "amzn_qa.ingest.index": "IndexUnavailable",
+               "amzn_qa.ingest.catalog": "UnknownDocument",
                "amzn_qa.ingest.convert": "DocumentError",
                "amzn_qa.models": "ModelUnavailable", "amzn_qa.evaluation.harness": "EvalError"}
     return (ConfigError, *(getattr(sys.modules[name], cls) for name, cls in classes.items() if name in sys.modules))

@@ -21,6 +21,12 @@ if TYPE_CHECKING:
     from amzn_qa.config import Settings
 
 RESOURCE_PREFIX = "amzn-qa://documents/"
+# Text documents are served as text, the others (PDF, Word) as base64 blobs.
+MIME_TYPES = {
+    ".md": "text/markdown", ".markdown": "text/markdown", ".txt": "text/plain", ".html": "text/html",
+    ".htm": "text/html", ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
 
 
 class Turn(BaseModel):
@@ -56,18 +62,23 @@ def build_server(settings: Settings, chain: Callable[[], AnswerChain]):
 
     from amzn_qa.frontends.api import validate_history
     from amzn_qa.answer.chain import QuestionError, validate_question
+    from amzn_qa.ingest.catalog import UnknownDocument, selected_documents
+    from amzn_qa.ingest.convert import DOCUMENT_SUFFIXES
     from amzn_qa.ingest.index import IndexUnavailable
 
     server = MCPServer("amzn-qa", instructions="Cited answers from the AMZN technical analysis documents.")
 
     @server.tool()
-    def ask(question: str, history: list[Turn] | None = None) -> AskResult:
-        """Answer a question from the documents, with numbered citations (document, section, lines)."""
+    def ask(question: str, history: list[Turn] | None = None, documents: list[str] | None = None,
+            ticker: str | None = None) -> AskResult:
+        """Answer a question from the documents, with numbered citations (document, section, lines);
+        `documents` (file names) or `ticker` limit the answer to those documents."""
         turns = [turn.model_dump() for turn in history or []]
         try:
             validate_history(turns, settings)
-            answer = chain().ask(question, turns)
-        except (QuestionError, IndexUnavailable) as err:
+            chosen = selected_documents(chain().retriever.units, documents, ticker)
+            answer = chain().ask(question, turns, documents=chosen)
+        except (QuestionError, IndexUnavailable, UnknownDocument) as err:
             raise ToolError(str(err)) from err
         return AskResult.model_validate(answer.to_json())
 
@@ -83,9 +94,9 @@ def build_server(settings: Settings, chain: Callable[[], AnswerChain]):
                     end_line=h.unit.end_line, text=h.unit.text, score=h.score) for h in hits
         ])
 
-    for path in sorted(settings.corpus_dir.glob("*.md")):
+    for path in sorted(p for p in settings.corpus_dir.glob("*") if p.suffix.lower() in DOCUMENT_SUFFIXES):
         server.add_resource(FileResource(uri=RESOURCE_PREFIX + path.name, name=path.name, path=path.resolve(),
-                                         mime_type="text/markdown", description=f"The document {path.name}"))
+                                         mime_type=MIME_TYPES[path.suffix.lower()], description=f"The document {path.name}"))
     return server
 
 

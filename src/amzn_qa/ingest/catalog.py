@@ -114,6 +114,32 @@ def documents_of(units: Iterable[Unit]) -> list[tuple[DocumentInfo, int]]:
     return [(infos[name], counts[name]) for name in ordered]
 
 
+class UnknownDocument(ValueError):
+    """A question limited to a document or ticker the index does not have; the message lists
+    what it has."""
+
+
+def selected_documents(
+    units: Iterable[Unit], documents: Iterable[str] | None, ticker: str | None
+) -> frozenset[str] | None:
+    """The file names a question is limited to (None: all of them): the documents named, those
+    of a ticker, or those of both."""
+    if not documents and not ticker:
+        return None
+    known = [info for info, _ in documents_of(units)]
+    names = {info.name for info in known}
+    unknown = sorted(set(documents or ()) - names)
+    if unknown:
+        raise UnknownDocument(f"No such document: {', '.join(unknown)}. The documents are: {', '.join(sorted(names))}.")
+    chosen = set(documents or names)
+    if ticker:
+        chosen &= {info.name for info in known if info.ticker == ticker.upper()}
+    if not chosen:
+        tickers = sorted({info.ticker for info in known if info.ticker})
+        raise UnknownDocument(f"No document matches ticker {ticker}. The tickers are: {', '.join(tickers) or 'none'}.")
+    return frozenset(chosen)
+
+
 def corpus_title(documents: list[DocumentInfo]) -> str:
     """A heading for the whole corpus, from its documents' metadata."""
     if not documents:
