@@ -1,14 +1,20 @@
 """The web chat, end to end in real headless Chromium (Debian's package, driven by Playwright)."""
 
 import html
+import json
 import shutil
 import sqlite3
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from amzn_qa.config import PROJECT_ROOT
+
+from .conftest import start_server
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -223,3 +229,64 @@ def test_the_document_picker_limits_the_answer_to_the_chosen_document(logged_in_
     answer = ask(page, "Roughly what does one Trainium 2 chip cost?", 0)
     assert "$50-70K" not in answer.inner_text()
     assert "amzn-technical-analysis" not in page.locator("#sources").inner_text()
+
+
+class TricklingLLM(ThreadingHTTPServer):
+    """An OpenAI-compatible chat server that streams one token every 0.2 s for a minute and
+    records when its client hangs up."""
+
+    def __init__(self):
+        self.disconnected: list[float] = []
+        super().__init__(("127.0.0.1", 0), self.Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"  # the body ends when the connection closes
+
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            self.send_response(200)
+            self.send_header("content-type", "text/event-stream")
+            self.end_headers()
+            chunk = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
+                     "choices": [{"index": 0, "delta": {"content": "robots "}, "finish_reason": None}]}
+            try:
+                for _ in range(300):
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    self.wfile.flush()
+                    time.sleep(0.2)
+                self.wfile.write(b"data: [DONE]\n\n")
+            except (BrokenPipeError, ConnectionResetError):
+                self.server.disconnected.append(time.time())
+
+
+@pytest.fixture(scope="module")
+def trickling(tmp_path_factory):
+    """A web chat whose model is a TricklingLLM; Gradio checks its tabs every second (15 s by
+    default), so a closed one is noticed at once."""
+    llm = TricklingLLM()
+    env = {"AMZN_QA_LLM": "openai", "AMZN_QA_OPENAI_BASE_URL": f"http://127.0.0.1:{llm.server_address[1]}/v1",
+           "AMZN_QA_LLM_TIMEOUT_S": "120", "GRADIO_HEARTBEAT_INTERVAL": "1"}
+    proc, url = start_server(tmp_path_factory.mktemp("trickling"), env)
+    yield llm, url
+    proc.terminate()
+    proc.wait(timeout=30)
+    llm.shutdown()
+
+
+def test_closing_the_tab_stops_its_answer_being_generated(browser, trickling):
+    llm, url = trickling
+    page = browser.new_page()
+    page.goto(url + "/")
+    page.locator("#question textarea").fill("How many robots has Amazon deployed?")
+    page.locator("#ask").click()
+    page.wait_for_function("""() => [...document.querySelectorAll('#chat [data-testid="bot"]')]
+                              .some(bot => bot.innerText.includes('robots robots'))""", timeout=120_000)
+    closed = time.time()
+    page.close()  # mid-answer: about 58 seconds of tokens are still to come
+    while not llm.disconnected and time.time() < closed + 30:
+        time.sleep(0.2)
+    assert llm.disconnected, "the model went on generating for a closed tab"

@@ -17,7 +17,6 @@ from collections.abc import Collection, Iterator
 from itertools import groupby, zip_longest
 from dataclasses import asdict, dataclass, field
 
-from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 from amzn_qa import tokens
@@ -530,12 +529,14 @@ class AnswerChain:
     ) -> Iterator[Token | str]:
         """The model's answer as it streams (Tokens); a failure ends it with a notice (str)."""
         try:
-            chain = ANSWER_PROMPT | cancellable(chat_model(self.settings), cancel) | StrOutputParser()
+            # No output parser after the model: closed early, a parser's step reads its input to
+            # the end (LangChain traces it), which would keep a remote model generating.
+            chain = ANSWER_PROMPT | cancellable(chat_model(self.settings), cancel)
             sources = "\n".join(source_line(n, f.unit, f.view) for n, f in enumerate(focused, 1))
             deadline = started + self.settings.llm_timeout_s
-            for piece in chain.stream({"sources": sources, "question": turn.standalone}):
+            for message in chain.stream({"sources": sources, "question": turn.standalone}):
                 timings.setdefault("ttft_ms", (time.perf_counter() - started) * 1000)
-                yield Token(piece)
+                yield Token(message.text)
                 if time.perf_counter() > deadline:
                     raise TimeoutError
                 if cancel is not None and cancel.is_set():
