@@ -58,12 +58,10 @@ def build_server(settings: Settings, chain: Callable[[], AnswerChain]):
     """The MCP server over `chain` (called per request, so the models load on first use)."""
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
-    from mcp.server.mcpserver.resources import FileResource
 
     from amzn_qa.frontends.api import validate_history
     from amzn_qa.answer.chain import QuestionError, validate_question
     from amzn_qa.ingest.catalog import UnknownDocument, selected_documents
-    from amzn_qa.ingest.convert import DOCUMENT_SUFFIXES
     from amzn_qa.ingest.index import IndexUnavailable
 
     server = MCPServer("amzn-qa", instructions="Cited answers from the AMZN technical analysis documents.")
@@ -94,10 +92,22 @@ def build_server(settings: Settings, chain: Callable[[], AnswerChain]):
                     end_line=h.unit.end_line, text=h.unit.text, score=h.score) for h in hits
         ])
 
-    for path in sorted(p for p in settings.corpus_dir.glob("*") if p.suffix.lower() in DOCUMENT_SUFFIXES):
-        server.add_resource(FileResource(uri=RESOURCE_PREFIX + path.name, name=path.name, path=path.resolve(),
-                                         mime_type=MIME_TYPES[path.suffix.lower()], description=f"The document {path.name}"))
+    for resource in document_resources(settings):
+        server.add_resource(resource)
     return server
+
+
+def document_resources(settings: Settings) -> list:
+    """One MCP resource per document of the corpus that ingest reads."""
+    from mcp.server.mcpserver.resources import FileResource
+
+    from amzn_qa.ingest.convert import DOCUMENT_SUFFIXES
+
+    return [
+        FileResource(uri=RESOURCE_PREFIX + path.name, name=path.name, path=path.resolve(),
+                     mime_type=MIME_TYPES[path.suffix.lower()], description=f"The document {path.name}")
+        for path in sorted(settings.corpus_dir.glob("*")) if path.suffix.lower() in DOCUMENT_SUFFIXES
+    ]
 
 
 def serve_stdio(settings: Settings) -> None:
