@@ -23,7 +23,7 @@ from amzn_qa import tokens
 from amzn_qa.ingest.catalog import info_of
 from amzn_qa.config import Settings
 from amzn_qa.answer.conflicts import Figure, cited_rows, differing_figures
-from amzn_qa.ingest.documents import Unit, cells, row_label, statements, table_rows
+from amzn_qa.ingest.documents import Unit, cells, holds_row, row_label, statements, table_rows, table_title
 from amzn_qa.answer.grounding import (
     CITATION, best_quote, cells_holding, cited_numbers, figures as figures_in, grounding_problems,
     is_refusal, keep_citations, labelled_cell, not_the_asked_period, off_topic, other_period, renumber_citations,
@@ -201,7 +201,7 @@ def _table_of(focused: Focused) -> tuple[str, str]:
     source stands alone."""
     if focused.unit.kind != "row":
         return focused.unit.id, ""
-    return focused.unit.source, focused.unit.text.partition(" — ")[0]
+    return focused.unit.source, table_title(focused.unit)
 
 
 def point_lines(chosen: list[Focused]) -> list[str]:
@@ -232,9 +232,7 @@ def _without_covered_tables(focused: list[Focused]) -> list[Focused]:
     rows = [f.unit for f in focused if f.unit.kind == "row"]
     return [
         f for f in focused
-        if f.unit.kind != "table" or not any(
-            r.source == f.unit.source and f.unit.start_line <= r.start_line <= f.unit.end_line for r in rows
-        )
+        if f.unit.kind != "table" or not any(holds_row(f.unit, r) for r in rows)
     ]
 
 
@@ -750,7 +748,7 @@ class AnswerChain:
                 answer.citations.append(self._citation(n, figure.unit, "", f"{figure.column}: {figure.value}"))
                 answer.sources.append(figure.unit)
             given.append(f"{info_of(figure.unit).label} gives “{figure.value}” [{n}]")
-        table, subject = figures[0].unit.text.partition(" — ")[0], row_label(figures[0].unit)
+        table, subject = table_title(figures[0].unit), row_label(figures[0].unit)
         text = f"The documents differ on {subject} ({table}), {figures[0].column}: {'; '.join(given)}."
         dated = [f for f in figures if f.unit.document_date]
         if len(dated) > 1:

@@ -9,7 +9,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from amzn_qa.ingest.documents import Unit, cells, row_label
+from amzn_qa.ingest.documents import Unit, cells, row_label, table_title
 from amzn_qa.answer.grounding import cells_holding
 
 _SPACE = re.compile(r"\s+")
@@ -23,7 +23,7 @@ def _normal(text: str) -> str:
 def row_key(unit: Unit) -> tuple[str, str] | None:
     """(table, row subject) of a row unit: its table's title and its first cell; None otherwise."""
     label = row_label(unit)
-    return (_normal(unit.text.partition(" — ")[0]), _normal(label)) if label else None
+    return (_normal(table_title(unit)), _normal(label)) if label else None
 
 
 def cited_rows(unit: Unit, units: list[Unit], answer: str, quote: str) -> list[tuple[Unit, list[str]]]:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from amzn_qa.ingest.documents import PERIOD, Unit, cells, row_label, statements
+from amzn_qa.ingest.documents import PERIOD, Unit, cells, row_label, statements, table_title
 
 CITATION = re.compile(r"\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
 _SCALES = {
@@ -239,7 +239,7 @@ def only_a_label(answer: str, units: list[Unit]) -> bool:
     ("AgentCore (AI Agent Infrastructure) [1]."): it names where the answer is, not what it is."""
     body = normalised(CITATION.sub(" ", answer)).strip(" .")
     labels = {normalised(part) for unit in units for part in unit.section.split(" > ")}
-    labels |= {normalised(unit.text.partition(" — ")[0]) for unit in units if unit.kind == "row"}
+    labels |= {normalised(table_title(unit)) for unit in units if unit.kind == "row"}
     # A row's lead ("Project Rainier — Specification: Primary Use Case.") names the row, not its cells.
     labels |= {normalised(statements(unit).lead) for unit in units if unit.kind in ("list", "row")}
     return bool(body) and body in labels

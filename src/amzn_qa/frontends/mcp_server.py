@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from amzn_qa.config import Settings
 
 RESOURCE_PREFIX = "amzn-qa://documents/"
-# Text documents are served as text, the others (PDF, Word) as base64 blobs.
+# Text documents are served as text, the others (PDF, Word, any type ingest learns later) as
+# base64 blobs.
 MIME_TYPES = {
     ".md": "text/markdown", ".markdown": "text/markdown", ".txt": "text/plain", ".html": "text/html",
     ".htm": "text/html", ".pdf": "application/pdf",
@@ -105,7 +106,8 @@ def document_resources(settings: Settings) -> list:
 
     return [
         FileResource(uri=RESOURCE_PREFIX + path.name, name=path.name, path=path.resolve(),
-                     mime_type=MIME_TYPES[path.suffix.lower()], description=f"The document {path.name}")
+                     mime_type=MIME_TYPES.get(path.suffix.lower(), "application/octet-stream"),
+                     description=f"The document {path.name}")
         for path in sorted(settings.corpus_dir.glob("*")) if path.suffix.lower() in DOCUMENT_SUFFIXES
     ]
 

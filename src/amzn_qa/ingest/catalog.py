@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from amzn_qa.ingest.convert import DocumentError
-from amzn_qa.ingest.documents import Unit, cells, front_matter, plain, without_front_matter
+from amzn_qa.ingest.documents import Unit, cells, front_matter, plain, table_title, without_front_matter
 
 CATALOG_FILE = "documents.toml"
 METADATA_KEYS = ("title", "ticker", "date")
@@ -165,8 +165,7 @@ def example_questions(catalog: dict, units: list[Unit], limit: int = 5) -> list[
         subject, column = _subject_and_column(unit)
         if subject and column:
             seen.add((unit.source, unit.section))
-            table = unit.text.partition(" — ")[0]
-            questions.append(f"In {table}, what is the {column} for {subject}?")
+            questions.append(f"In {table_title(unit)}, what is the {column} for {subject}?")
     return questions[:limit]
 
 

@@ -212,15 +212,24 @@ def row_label(unit: Unit) -> str:
     return pairs[0][1] if pairs else ""
 
 
+def table_title(row: Unit) -> str:
+    """The title of the table a row unit belongs to ("Trainium (Training Silicon)")."""
+    return row.text.partition(" — ")[0]
+
+
+def holds_row(table: Unit, row: Unit) -> bool:
+    """The table unit is the one the row unit comes from."""
+    return (table.kind == "table" and row.kind == "row" and table.source == row.source
+            and table.start_line <= row.start_line <= table.end_line)
+
+
 def table_rows(row: Unit, units: list[Unit]) -> list[Unit]:
     """Every row of the table `row` belongs to, in the document's order; [] when `row` is not a
     row or its table is not among `units`."""
-    table = next((t for t in units if t.kind == "table" and t.source == row.source
-                  and t.start_line <= row.start_line <= t.end_line), None) if row.kind == "row" else None
+    table = next((t for t in units if holds_row(t, row)), None)
     if table is None:
         return []
-    return sorted((u for u in units if u.kind == "row" and u.source == table.source
-                   and table.start_line <= u.start_line <= table.end_line), key=lambda u: u.start_line)
+    return sorted((u for u in units if holds_row(table, u)), key=lambda u: u.start_line)
 
 
 def _row_pairs(row: str) -> tuple[str, list[str]]:
