@@ -109,3 +109,46 @@ def test_an_answer_that_says_nothing_new_quotes_the_best_source_as_a_point_shows
     quoted = answer.citations[0].quote
     assert "large and mid-size customers" in quoted
     assert quoted.count("\n- ") > chain.settings.statements_per_unit  # more than a fact's prompt showed
+
+
+def _focused(unit):
+    from amzn_qa.answer.retrieval import Focused
+
+    return Focused(unit, unit.text, 1.0, unit.text)
+
+
+def test_rows_of_one_table_count_as_one_point_when_points_are_chosen():
+    from amzn_qa.answer.chain import up_to_points
+    from amzn_qa.ingest.documents import Unit
+
+    def unit(uid, kind, text):
+        return _focused(Unit(uid, "d.md", "S", kind, text, 1, 1))
+
+    ranked = [unit("1", "row", "Chips — Chip: A1."), unit("2", "paragraph", "Prose."), unit("3", "row", "Chips — Chip: B2."),
+              unit("4", "list", "Risks: - one"), unit("5", "row", "Other — Chip: C3."), unit("6", "row", "Chips — Chip: D4.")]
+    assert [f.unit.id for f in up_to_points(ranked, 3)] == ["1", "2", "3", "4", "6"]
+    assert [f.unit.id for f in up_to_points(ranked, 1)] == ["1", "3", "6"]
+
+
+def test_rows_already_chosen_out_of_order_come_together_in_table_order(chain, monkeypatch):
+    units = chain.retriever.units
+    table = next(u for u in units if u.kind == "table" and u.text.startswith("Compute & Network"))
+    rows = [u for u in units if u.kind == "row" and table.start_line <= u.start_line <= table.end_line]
+    rows.sort(key=lambda u: u.start_line)
+    prose = next(u for u in units if u.kind == "paragraph")
+    scattered = [_focused(rows[-1]), _focused(prose), *(_focused(r) for r in rows[:-1])]
+    whole = chain._with_whole_tables("compute and network services", scattered)
+    assert [f.unit.id for f in whole] == [r.id for r in rows] + [prose.id]
+    # A table too long to give whole keeps only its chosen rows, still together and in order.
+    monkeypatch.setattr(chain_module, "MAX_WHOLE_TABLE_ROWS", 1)
+    some = [_focused(rows[2]), _focused(prose), _focused(rows[0])]
+    assert [f.unit.id for f in chain._with_whole_tables("compute", some)] == [rows[0].id, rows[2].id, prose.id]
+
+
+def test_an_explanation_drawn_from_a_table_still_gets_other_sources_as_points(chain):
+    answer = chain.ask("walk me through the risks of the custom chips")
+    lines = answer.answer.split("\n")
+    points = [line for line in lines if line.startswith("- ")]
+    assert answer.mode == "quote" and 2 <= len(points) <= chain.settings.max_points
+    titles = [line for line in points if line.endswith(":")]
+    assert len(titles) == len(set(titles))  # a table is one point, never split across two

@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     unit_margin: float = Field(
         0.15, ge=0, description="Leave out units whose best statement is this far below the best unit's"
     )
-    points_k: int = Field(6, ge=1, le=20, description="Sources retrieved for a list, explanation or comparison")
+    points_k: int = Field(10, ge=1, le=20, description="Sources retrieved for a list, explanation or comparison")
     points_statements_per_unit: int = Field(
         6, ge=1, description="Cells, bullets or sentences of a source kept in a list or explanation point"
     )
@@ -60,7 +60,9 @@ class Settings(BaseSettings):
         1.0, ge=0, description="A point keeps a source's further statements this close to its best one"
     )
     points_unit_margin: float = Field(0.5, ge=0, description="A point's source may be this far below the best source")
-    max_points: int = Field(5, ge=1, le=10, description="Most points in a list, explanation or comparison")
+    max_points: int = Field(
+        5, ge=1, le=10, description="Most points in a list, explanation or comparison (a table's rows are one point)"
+    )
     min_relevance: float = Field(
         0.25, description="Below this top cosine similarity, with no keyword match, refuse without the LLM"
     )

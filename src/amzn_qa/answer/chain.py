@@ -204,6 +204,19 @@ def _table_of(focused: Focused) -> tuple[str, str]:
     return focused.unit.source, table_title(focused.unit)
 
 
+def up_to_points(focused: list[Focused], most: int) -> list[Focused]:
+    """The sources, in order, that make at most `most` points: rows of one table are one point,
+    so a table does not crowd out the other sources an explanation needs."""
+    chosen: list[Focused] = []
+    points: set[tuple[str, str]] = set()
+    for f in focused:
+        point = _table_of(f)
+        if point in points or len(points) < most:
+            points.add(point)
+            chosen.append(f)
+    return chosen
+
+
 def point_lines(chosen: list[Focused]) -> list[str]:
     """One cited bullet per source; neighbouring rows of one table go under one bullet led by
     the table's title, so that a whole table reads as one point."""
@@ -498,25 +511,28 @@ class AnswerChain:
         keeps more of what an explanation needs than the order of single best statements."""
         rank = {u.id: n for n, u in enumerate(retrieved)}
         by_rank = sorted(_without_covered_tables(focused), key=lambda f: rank[f.unit.id])
-        chosen = [f for f in by_rank if not f.is_blank][: self.settings.max_points]
+        chosen = up_to_points([f for f in by_rank if not f.is_blank], self.settings.max_points)
         chosen = self._with_whole_tables(turn.standalone, chosen or focused[:1])
         citations = [self._citation(n, f.unit, "", f.view) for n, f in enumerate(chosen, 1)]
         return Answer(turn.typed, "\n".join(point_lines(chosen)), False, True, citations, {}, self.model,
                       turn.standalone, [f.unit for f in chosen], mode="quote")
 
     def _with_whole_tables(self, query: str, chosen: list[Focused]) -> list[Focused]:
-        """A table that two or more points come from gives all its rows, in its order, where its
-        first point was: a list needs every item, and the rows a search ranks low are often the
-        ones an explanation drawn from that table needs (evals/README.md)."""
+        """A table that two or more points come from gives all its rows (a long one, just those
+        points), in its order, where its first point was: a list needs every item, and the rows
+        a search ranks low are often the ones an explanation drawn from that table needs
+        (evals/README.md)."""
         tables = [table_rows(f.unit, self.retriever.units) for f in chosen]
         firsts = [rows[0].id if rows else None for rows in tables]
+        picked = {f.unit.id for f in chosen}
         units: list[Unit] = []
         for f, rows, first in zip(chosen, tables, firsts):
-            if not first or firsts.count(first) < 2 or len(rows) > MAX_WHOLE_TABLE_ROWS:
+            if not first or firsts.count(first) < 2:
                 units.append(f.unit)
-            elif rows[0] not in units:
-                units.extend(rows)
-        if len(units) == len(chosen):
+            elif rows[0] not in units and f.unit not in units:
+                long_table = len(rows) > MAX_WHOLE_TABLE_ROWS
+                units.extend(r for r in rows if not long_table or r.id in picked)
+        if units == [f.unit for f in chosen]:
             return chosen
         by_id = {f.unit.id: f for f in self._as_points(query, units)}
         return [by_id[u.id] for u in units]
