@@ -86,15 +86,18 @@ def test_compound_questions_are_split():
         "How many stores are there?",
         'what is the 2027 target? (follow-up to: "How many stores are there?")',
     ]
-    assert parts("What are the store targets for 2026 and 2027?") == [
-        "What are the store targets for 2026?",
-        "What are the store targets for 2027?",
-    ]
-    assert parts("How does the Gadget price compare with the Widget price?") == [
-        "What is the Gadget price?",
-        "What is the Widget price?",
+    assert parts("What is the store target for 2026 and 2027?") == [
+        "What is the store target for 2026?",
+        "What is the store target for 2027?",
     ]
     assert parts("Which partners sell gadgets online?") == ["Which partners sell gadgets online?"]
+
+
+def test_a_list_an_explanation_or_a_comparison_is_answered_whole():
+    for question in ("What are the store targets for 2026 and 2027?",
+                     "How does the Gadget price compare with the Widget price?",
+                     "Why do stores matter, and what is the 2027 target?"):
+        assert [part.standalone for part in split_question(Turn(question, question))] == [question]
 
 
 def test_the_parts_of_a_follow_up_keep_its_tie_to_the_earlier_turn():

@@ -201,18 +201,17 @@ _CLAUSE_BREAK = re.compile(
     r",?\s+and\s+(?=(?:what|how|when|where|which|who|in how|in what|does|do|did|is|are)\b)", re.I
 )
 _TWO_PERIODS = re.compile(r"\b((?:Q[1-4] )?20\d\d|Q[1-4])\s+and\s+((?:Q[1-4] )?20\d\d|Q[1-4])\b")
-_COMPARISON = re.compile(r"^how (?:does|do) (.+?) compare (?:with|to|against) (.+?)\??$", re.I)
 
 
 def split_question(turn: Turn) -> list[Turn]:
-    """A compound question as the simple questions it asks, each answered on its own: a small
-    model given "X, and what is Y?" answers one half. Clauses joined by "and", two periods
-    ("for 2026 and 2027") and comparisons ("how does A compare with B") are split."""
+    """A compound fact question as the simple questions it asks, each answered on its own: a
+    small model given "X, and what is Y?" answers one half. Clauses joined by "and" and two
+    periods ("for 2026 and 2027") are split. A list, an explanation or a comparison is not: its
+    points, drawn for the whole question, cover every part, and its parts' points would repeat."""
     asked = turn.own.strip()
-    comparison = _COMPARISON.match(asked)
-    if comparison:
-        parts = [(f"What is {comparison.group(g)}?", "") for g in (1, 2)]
-    elif _TWO_PERIODS.search(asked):
+    if answer_form(asked) != FACT:
+        return [turn]
+    if _TWO_PERIODS.search(asked):
         parts = [(_TWO_PERIODS.sub(lambda m: m.group(g), asked, count=1), "") for g in (1, 2)]
     else:
         clauses = [p.strip(" ,;?") + "?" for p in _CLAUSE_BREAK.split(asked) if p.strip(" ,;?")]
