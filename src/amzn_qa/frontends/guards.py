@@ -156,11 +156,12 @@ class Login:
         self.chat: Any = None  # the mounted Gradio app, once there is one
 
     def granted(self, connection: HTTPConnection) -> bool:
-        if self._basic(connection.headers.get("authorization", "")):
+        if self.accepts_basic(connection.headers.get("authorization", "")):
             return True
         return not connection.url.path.startswith("/api/") and self._session(connection.cookies)
 
-    def _basic(self, header: str) -> bool:
+    def accepts_basic(self, header: str) -> bool:
+        """The header carries the configured user name and password (HTTP Basic)."""
         try:
             user, _, password = base64.b64decode(header.removeprefix("Basic "), validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):

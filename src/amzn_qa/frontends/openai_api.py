@@ -218,4 +218,4 @@ class ProtocolGate:
         if scheme.lower() == "bearer":
             # Every key is compared, so the time taken does not tell which one nearly matched.
             return sum(secrets.compare_digest(credential.strip().encode(), key) for key in self.keys) > 0
-        return scheme.lower() == "basic" and self.login is not None and self.login._basic(header)
+        return scheme.lower() == "basic" and self.login is not None and self.login.accepts_basic(header)
