@@ -529,7 +529,7 @@ class AnswerChain:
         for f, rows, first in zip(chosen, tables, firsts):
             if not first or firsts.count(first) < 2:
                 units.append(f.unit)
-            elif rows[0] not in units and f.unit not in units:
+            elif f.unit not in units:  # else it came in with its table's first chosen row
                 long_table = len(rows) > MAX_WHOLE_TABLE_ROWS
                 units.extend(r for r in rows if not long_table or r.id in picked)
         if units == [f.unit for f in chosen]:

@@ -75,8 +75,8 @@ def build_server(settings: Settings, chain: Callable[[], AnswerChain]):
         turns = [turn.model_dump() for turn in history or []]
         try:
             validate_history(turns, settings)
-            chosen = selected_documents(chain().retriever.units, documents, ticker)
-            answer = chain().ask(question, turns, documents=chosen)
+            qa = chain()
+            answer = qa.ask(question, turns, documents=selected_documents(qa.retriever.units, documents, ticker))
         except (QuestionError, IndexUnavailable, UnknownDocument) as err:
             raise ToolError(str(err)) from err
         return AskResult.model_validate(answer.to_json())
