@@ -17,9 +17,14 @@ import json
 import re
 import zipfile
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
+
+from amzn_qa.ingest.hidden import Hidden
+from amzn_qa.ingest.hidden.docx import without_hidden_text
+from amzn_qa.ingest.hidden.html import drop_hidden_elements
+from amzn_qa.ingest.hidden.pdf import drop_invisible_text
 
 
 class DocumentError(ValueError):
@@ -30,7 +35,7 @@ TEXT_SUFFIXES = (".md", ".markdown", ".txt")
 CONVERTED_SUFFIXES = (".pdf", ".docx", ".html", ".htm")
 DOCUMENT_SUFFIXES = TEXT_SUFFIXES + CONVERTED_SUFFIXES
 # Bump when a converter's output changes, so that cached conversions are redone.
-CONVERTER_VERSION = "1"
+CONVERTER_VERSION = "3"
 # A running header or footer: a text block in this top or bottom share of the page that comes
 # back on at least half of the pages (digits ignored, so page numbers and dates match).
 RUNNING_BAND = 0.08
@@ -38,10 +43,12 @@ RUNNING_BAND = 0.08
 
 @dataclass(frozen=True)
 class Converted:
-    """A document as markdown; `page_starts[i]` is the line on which page i + 1 begins."""
+    """A document as markdown; `page_starts[i]` is the line on which page i + 1 begins; `hidden`
+    is the text a reader of the file cannot see, left out."""
 
     text: str
     page_starts: tuple[int, ...] = ()
+    hidden: tuple[Hidden, ...] = ()
     converted: bool = False  # a converter ran for this call (not a plain read, not the cache)
     key: str = ""  # the cache key (content hash) of a converted format
 
@@ -103,10 +110,10 @@ def _cached(cache_dir: Path | None, key: str) -> Converted | None:
         return None
     try:
         text = (cache_dir / f"{key}.md").read_text(encoding="utf-8")
-        pages = json.loads((cache_dir / f"{key}.pages.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # absent or half-written: convert again
+        meta = json.loads((cache_dir / f"{key}.pages.json").read_text(encoding="utf-8"))
+        return Converted(text, tuple(meta["pages"]), tuple(Hidden(**h) for h in meta["hidden"]))
+    except (OSError, ValueError, KeyError, TypeError):  # absent or half-written: convert again
         return None
-    return Converted(text, tuple(pages))
 
 
 def _store(cache_dir: Path | None, key: str, result: Converted) -> None:
@@ -115,7 +122,8 @@ def _store(cache_dir: Path | None, key: str, result: Converted) -> None:
     cache_dir.mkdir(parents=True, exist_ok=True)
     # The page map is written last: a crash in between leaves an entry _cached ignores.
     (cache_dir / f"{key}.md").write_text(result.text, encoding="utf-8")
-    (cache_dir / f"{key}.pages.json").write_text(json.dumps(list(result.page_starts)), encoding="utf-8")
+    meta = {"pages": list(result.page_starts), "hidden": [asdict(h) for h in result.hidden]}
+    (cache_dir / f"{key}.pages.json").write_text(json.dumps(meta), encoding="utf-8")
 
 
 def prune_cache(cache_dir: Path, keep: set[str]) -> None:
@@ -152,10 +160,12 @@ def pdf_to_markdown(raw: bytes, name: str) -> Converted:
     pymupdf4llm.use_layout(False)
     with _open_pdf(raw, name) as document:
         _drop_running_text(document)
+        hidden = drop_invisible_text(document)
         pages = pymupdf4llm.to_markdown(document, page_chunks=True, show_progress=False)
-        return _joined_pages([
+        joined = _joined_pages([
             _cleaned(_with_bullets(chunk["text"], _bulleted_lines(page))) for chunk, page in zip(pages, document)
         ])
+        return replace(joined, hidden=tuple(hidden))
 
 
 def _open_pdf(raw: bytes, name: str):
@@ -264,18 +274,20 @@ def _joined_pages(pages: list[str]) -> Converted:
 
 # --- DOCX and HTML ------------------------------------------------------------------------
 
-def _markdown_of_html(html: str) -> str:
+def _markdown_of_html(html: str) -> Converted:
     from bs4 import BeautifulSoup
     from markdownify import MarkdownConverter
 
     soup = BeautifulSoup(html, "html.parser")
-    for hidden in soup(["script", "style", "noscript", "template", "head"]):
-        hidden.decompose()
+    hidden = drop_hidden_elements(soup)  # reads the <style> rules, so before they are dropped
+    for element in soup(["script", "style", "noscript", "template", "iframe", "head"]):
+        element.decompose()
     body = soup.body or soup
     # No backslash escapes: the chunker reads the text as it is, "snake_case" not "snake\\_case".
     converter = MarkdownConverter(heading_style="ATX", bullets="-", table_infer_header=True,
                                   escape_asterisks=False, escape_underscores=False, escape_misc=False)
-    return labelled_lists(_BLANK_RUN.sub("\n\n", converter.convert_soup(body)).strip()) + "\n"
+    text = labelled_lists(_BLANK_RUN.sub("\n\n", converter.convert_soup(body)).strip()) + "\n"
+    return Converted(text, hidden=tuple(hidden))
 
 
 def html_to_markdown(raw: bytes, name: str) -> Converted:
@@ -284,17 +296,19 @@ def html_to_markdown(raw: bytes, name: str) -> Converted:
     html = UnicodeDammit(raw, ["utf-8"]).unicode_markup
     if html is None:
         raise DocumentError(f"{name}: not readable HTML (unknown text encoding)")
-    return Converted(_markdown_of_html(html))
+    return _markdown_of_html(html)
 
 
 def docx_to_markdown(raw: bytes, name: str) -> Converted:
     import mammoth
 
     try:
-        html = mammoth.convert_to_html(io.BytesIO(raw)).value
+        visible, hidden = without_hidden_text(raw)
+        html = mammoth.convert_to_html(io.BytesIO(visible)).value
     except zipfile.BadZipFile as err:
         raise DocumentError(f"{name}: not a readable DOCX (not a zip archive; the file may be damaged)") from err
-    return Converted(_markdown_of_html(html))
+    converted = _markdown_of_html(html)
+    return replace(converted, hidden=tuple(hidden) + converted.hidden)
 
 
 CONVERTERS: dict[str, Callable[[bytes, str], Converted]] = {
