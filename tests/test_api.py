@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-KEYS = {"question", "answer", "refused", "grounded", "citations", "timings", "model", "mode"}
+KEYS = {"question", "answer", "refused", "grounded", "citations", "timings", "model", "mode", "trace"}
 
 
 def post(server, path, **kwargs):
@@ -321,3 +321,26 @@ def test_a_logged_in_session_cannot_read_the_apps_files(guarded_settings, tmp_pa
                 assert response.status_code in (403, 404), (route, target)
                 assert b"SQLite format 3" not in response.content and b"sk-config-secret" not in response.content
                 assert b"root:" not in response.content
+
+
+@pytest.mark.parametrize("path", ["/gradio_api/queue/join", "/gradio_api/run/predict", "/gradio_api/call/predict",
+                                  "/gradio_api/api/predict", "/gradio_api/component_server", "/login"])
+def test_the_chats_gradio_routes_have_a_body_limit(chat, path):
+    big = json.dumps({"data": ["x" * 1_100_000], "fn_index": 0, "session_hash": "s"}).encode()
+    response = chat.post(path, content=big, headers={"content-type": "application/json"})
+    assert response.status_code == 413 and "1048576 bytes" in response.json()["error"]
+    long_conversation = json.dumps({"data": ["x" * 70_000], "fn_index": 0, "session_hash": "s"}).encode()
+    assert chat.post(path, content=long_conversation, headers={"content-type": "application/json"}).status_code != 413
+    small = chat.post(path, json={"data": ["Kiva?"], "fn_index": 0, "session_hash": "s"})
+    assert small.status_code != 413
+
+
+def test_the_chats_upload_takes_a_document_up_to_the_document_limit(guarded_settings):
+    document = b"# Notes\n\n" + b"Widgets sell well in every region. " * 6000  # ~200 KB: over the JSON limit
+    too_big = b"x" * (guarded_settings.max_document_bytes + guarded_settings.max_body_bytes)
+    with client_for(guarded_settings, with_ui=True) as client:
+        assert client.post("/login", data={"username": LOGIN[0], "password": LOGIN[1]}).status_code == 200
+        response = client.post("/gradio_api/upload", files={"files": ("notes.md", document, "text/markdown")})
+        assert response.status_code == 200 and len(response.json()) == 1
+        response = client.post("/gradio_api/upload", files={"files": ("big.md", too_big, "text/markdown")})
+        assert response.status_code == 413

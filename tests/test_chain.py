@@ -70,10 +70,19 @@ def test_follow_up_is_answered_from_the_history(chain, history):
 
 
 def test_the_earlier_turn_is_labelled_by_its_best_passage(chain):
-    assert chain._label_of("What is AWS's current power capacity?") == "Power Capacity (GW)"  # a row
-    assert chain._label_of("trainium 3 expected timeline") == "Trainium 3 (Next Generation)"  # a list
-    assert chain._label_of("What is AWS's current power capacity?", {"other-report.md"}) == ""  # filtered out
-    assert chain._label_of("") == ""
+    from amzn_qa.answer.stages import retrieve
+    from amzn_qa.answer.state import AnswerState
+    from amzn_qa.answer.understand import Turn
+
+    def label(earlier: str, documents=None) -> str:
+        state = AnswerState("and?", turn=Turn("and?", "and?", earlier, documents))
+        retrieve(chain, state)
+        return state.earlier_label
+
+    assert label("What is AWS's current power capacity?") == "Power Capacity (GW)"  # a row
+    assert label("trainium 3 expected timeline") == "Trainium 3 (Next Generation)"  # a list
+    assert label("What is AWS's current power capacity?", {"other-report.md"}) == ""  # filtered out
+    assert label("") == ""
 
 
 def test_a_follow_up_about_another_period_asks_the_earlier_row_again(chain):
@@ -91,10 +100,10 @@ def test_bad_questions_get_a_clear_error(chain, question):
 
 def test_invented_figure_falls_back_to_the_evidence(chain, monkeypatch):
     """An answer whose figure is not in its sources is replaced by a quote of the evidence."""
-    from amzn_qa.answer import chain as chain_module
+    from amzn_qa.answer import generation
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-    monkeypatch.setattr(chain_module, "chat_model", lambda s: FakeListChatModel(responses=["About $85K per chip [1]."]))
+    monkeypatch.setattr(generation, "chat_model", lambda s: FakeListChatModel(responses=["About $85K per chip [1]."]))
     answer = chain.ask("Roughly what does one Trainium 2 chip cost?")
     assert answer.refused and not answer.grounded
     assert "$85K" not in answer.answer and "$85K" in answer.notice

@@ -2,11 +2,14 @@
 as cited points taken from the document (real index and embedder; a scripted model where the
 test is about what happens to the model's claims)."""
 
+import re
+
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from amzn_qa.answer import chain as chain_module
-from amzn_qa.answer.chain import claims
+from amzn_qa.answer import generation
+from amzn_qa.answer.points import with_whole_tables
+from amzn_qa.answer.checks import claims
 from amzn_qa.ingest.documents import statements, table_rows
 from amzn_qa.answer.grounding import CITATION
 
@@ -18,7 +21,7 @@ def test_an_answer_is_cut_into_its_sentences_and_bullets():
 
 def test_a_failing_claim_is_dropped_and_the_rest_is_shown(chain, monkeypatch):
     scripted = FakeListChatModel(responses=["1M+ robots are deployed [1]. The fleet cost $9 billion [1]."])
-    monkeypatch.setattr(chain_module, "chat_model", lambda settings: scripted)
+    monkeypatch.setattr(generation, "chat_model", lambda settings: scripted)
     answer = chain.ask("How many robots has Amazon deployed?")
     assert "1M+" in answer.answer and "$9 billion" not in answer.answer
     assert answer.mode == "answer" and not answer.refused and answer.citations
@@ -26,7 +29,7 @@ def test_a_failing_claim_is_dropped_and_the_rest_is_shown(chain, monkeypatch):
 
 def test_when_no_claim_survives_the_closest_passage_is_shown(chain, monkeypatch):
     scripted = FakeListChatModel(responses=["About 7 robots [1]. The CEO is John Doe [1]."])
-    monkeypatch.setattr(chain_module, "chat_model", lambda settings: scripted)
+    monkeypatch.setattr(generation, "chat_model", lambda settings: scripted)
     answer = chain.ask("How many robots has Amazon deployed?")
     assert answer.refused and answer.mode == "evidence"
     assert "John Doe" not in answer.answer and answer.answer.startswith("The closest passage in the document:")
@@ -36,7 +39,7 @@ def test_when_no_claim_survives_the_closest_passage_is_shown(chain, monkeypatch)
     "question, items",
     [
         ("which companies have rolled out agentcore", ["Ericsson", "Sony", "Cohere Health"]),
-        ("curo competitors", ["GitHub Copilot", "JetBrains AI"]),
+        ("which markets have grid limits", ["Northern Virginia", "Ireland"]),
     ],
 )
 def test_a_list_question_gets_every_item_as_cited_points(chain, question, items):
@@ -44,11 +47,10 @@ def test_a_list_question_gets_every_item_as_cited_points(chain, question, items)
     assert answer.mode == "quote" and not answer.refused
     for item in items:
         assert item in answer.answer
-    lines = answer.answer.split("\n")
-    points = [line for line in lines if line.startswith("- ")]
-    cited = [line for line in lines if not line.endswith(":")]  # "- Table title:" leads its rows
-    assert 1 <= len(points) <= 5 and all(CITATION.search(line) for line in cited)
-    assert [c.n for c in answer.citations] == list(range(1, len(cited) + 1))
+    points = [line for line in answer.answer.split("\n") if line.startswith("- ")]
+    # A row, or a bulleted list after its last item, ends with its source's marker: 1, 2, ...
+    markers = [int(n) for n in re.findall(r"\[(\d+)\]$", answer.answer, re.MULTILINE)]
+    assert 1 <= len(points) <= 5 and markers == [c.n for c in answer.citations] == list(range(1, len(markers) + 1))
 
 
 def test_a_point_never_repeats_a_whole_table_next_to_its_row(chain):
@@ -82,11 +84,12 @@ def test_points_from_two_rows_of_a_table_give_the_whole_table_under_its_title(ch
                       chain.retriever.units)
     cited = {c.chunk_id for c in answer.citations}
     assert len(rows) >= 3 and {r.id for r in rows} <= cited
-    assert "- Compute & Network Infrastructure:\n  - Service: " in answer.answer
+    # Each row as its label and the asked cell, under the table's title and that column.
+    assert "- Compute & Network Infrastructure (" in answer.answer and "\n  - EC2 (Compute): " in answer.answer
 
 
 def test_neighbouring_rows_of_one_table_are_one_point():
-    from amzn_qa.answer.chain import point_lines
+    from amzn_qa.answer.points import point_lines
     from amzn_qa.answer.retrieval import Focused
     from amzn_qa.ingest.documents import Unit
 
@@ -103,7 +106,7 @@ def test_neighbouring_rows_of_one_table_are_one_point():
 
 def test_an_answer_that_says_nothing_new_quotes_the_best_source_as_a_point_shows_it(chain, monkeypatch):
     scripted = FakeListChatModel(responses=["Trainium 3 [1]."])
-    monkeypatch.setattr(chain_module, "chat_model", lambda settings: scripted)
+    monkeypatch.setattr(generation, "chat_model", lambda settings: scripted)
     answer = chain.ask("who is asking for Trainium 3")
     assert answer.mode == "quote" and answer.answer.startswith("The document says:")
     quoted = answer.citations[0].quote
@@ -118,7 +121,7 @@ def _focused(unit):
 
 
 def test_rows_of_one_table_count_as_one_point_when_points_are_chosen():
-    from amzn_qa.answer.chain import up_to_points
+    from amzn_qa.answer.points import up_to_points
     from amzn_qa.ingest.documents import Unit
 
     def unit(uid, kind, text):
@@ -137,12 +140,12 @@ def test_rows_already_chosen_out_of_order_come_together_in_table_order(chain, mo
     rows.sort(key=lambda u: u.start_line)
     prose = next(u for u in units if u.kind == "paragraph")
     scattered = [_focused(rows[-1]), _focused(prose), *(_focused(r) for r in rows[:-1])]
-    whole = chain._with_whole_tables("compute and network services", scattered)
+    whole = with_whole_tables(chain, "compute and network services", scattered, units)
     assert [f.unit.id for f in whole] == [r.id for r in rows] + [prose.id]
     # A table too long to give whole keeps only its chosen rows, still together and in order.
-    monkeypatch.setattr(chain_module, "MAX_WHOLE_TABLE_ROWS", 1)
+    monkeypatch.setattr("amzn_qa.answer.points.MAX_WHOLE_TABLE_ROWS", 1)
     some = [_focused(rows[2]), _focused(prose), _focused(rows[0])]
-    assert [f.unit.id for f in chain._with_whole_tables("compute", some)] == [rows[0].id, rows[2].id, prose.id]
+    assert [f.unit.id for f in with_whole_tables(chain, "compute", some, units)] == [rows[0].id, rows[2].id, prose.id]
 
 
 def test_an_explanation_drawn_from_a_table_still_gets_other_sources_as_points(chain):

@@ -9,7 +9,7 @@ import pytest
 
 from .conftest import write
 
-KEYS = {"question", "answer", "refused", "grounded", "citations", "timings", "model", "mode"}
+KEYS = {"question", "answer", "refused", "grounded", "citations", "timings", "model", "mode", "trace"}
 CITATION_KEYS = {"n", "chunk_id", "source", "section", "start_line", "end_line", "quote", "document_title",
                  "document_date", "ticker", "page"}
 

@@ -1,6 +1,6 @@
 """Cutting units into statements, focusing them on the question, and the table-cell checks."""
 
-from amzn_qa.answer.chain import Answer, Citation, _joined
+from amzn_qa.answer.answers import Answer, Citation, joined as joined_answer
 from amzn_qa.answer.understand import Turn, split_question
 from amzn_qa.answer.grounding import cells_holding, other_period, renumber_citations, whole_cell
 from amzn_qa.ingest.documents import Unit, cells, chunk_markdown, statements
@@ -115,7 +115,7 @@ def test_joined_answers_renumber_their_citations():
         citation = Citation(1, unit.id, unit.source, unit.section, unit.start_line, unit.end_line, "q")
         return Answer("q", text, False, True, [citation], {}, "m", "q", [unit])
 
-    joined = _joined(Turn("q", "q"), [part(first, "40K+ [1]."), part(second, "12 [1].")])
+    joined = joined_answer(Turn("q", "q"), [part(first, "40K+ [1]."), part(second, "12 [1].")])
     assert joined.answer == "40K+ [1]. 12 [2]."
     assert [(c.n, c.chunk_id) for c in joined.citations] == [(1, first.id), (2, second.id)]
     assert joined.sources == [first, second] and not joined.refused

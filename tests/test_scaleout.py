@@ -105,7 +105,7 @@ def test_openai_provider_against_a_real_llm_server(llm_server, shared_settings, 
     remote = openai_chain(shared_settings, retriever, llm_server)
     answer = remote.ask("Roughly what does one Trainium 2 chip cost?")
     assert answer.model.startswith("openai:local@")
-    assert set(answer.to_json()) == {"question", "answer", "refused", "grounded", "citations", "timings", "model", "mode"}
+    assert set(answer.to_json()) == {"question", "answer", "refused", "grounded", "citations", "timings", "model", "mode", "trace"}
     assert "$50-70K" in answer.answer and answer.citations
     from amzn_qa.answer.chain import Token
 

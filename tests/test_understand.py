@@ -70,8 +70,10 @@ def test_a_comparison_cites_both_sides(chain):
 def test_a_chain_of_elliptical_follow_ups_keeps_the_first_question(chain):
     history = [{"role": "user", "content": "AWS power capacity target 2026"}, {"role": "assistant", "content": "16-18GW [1]."},
                {"role": "user", "content": "and 2027?"}, {"role": "assistant", "content": "24-28GW [1]."}]
-    assert chain._earlier_question(history) == "AWS power capacity target 2027"
-    assert chain._turn("and 2028?", history, None).own == "AWS power capacity target 2028"
+    from amzn_qa.answer.understand import earlier_question, understood
+
+    assert earlier_question(history, chain.vocabulary) == "AWS power capacity target 2027"
+    assert understood("and 2028?", history, None, chain.vocabulary).own == "AWS power capacity target 2028"
 
 
 def test_side_b_is_asked_what_side_a_is_asked_and_known_codes_stay():

@@ -91,6 +91,10 @@ def test_cited_answer_follow_up_refusal_and_feedback(page, server):
     refused = ask(page, "Who is the CEO of Amazon?", 1)
     assert "Not covered by the document" in refused.inner_text()
     page.screenshot(path=str(ARTIFACTS / "3-refused.png"))
+    why = page.locator("#sources details#why")
+    assert why.get_attribute("open") is None  # collapsed until asked for
+    why.locator("summary").click()
+    assert "decided by" in why.inner_text() and "retrieve" in why.inner_text()
 
     page.locator("#chat [data-testid='bot']").first.hover()
     page.locator("#chat button[aria-label='Like']").first.click()

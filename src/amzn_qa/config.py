@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -41,6 +43,9 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(
         Path.home() / ".cache" / "amzn-qa", description="Assembled model files and tokenizer"
     )
+    write_lock_seconds: float = Field(
+        600.0, ge=0, description="How long ingest, `amzn-qa add` and the chat's upload wait for another ingest to finish writing the index"
+    )
 
     # Retrieval
     k: int = Field(5, ge=1, le=20, description="Sources given to the LLM")
@@ -66,6 +71,9 @@ class Settings(BaseSettings):
     min_relevance: float = Field(
         0.25, description="Below this top cosine similarity, with no keyword match, refuse without the LLM"
     )
+    disable: Annotated[list[str], NoDecode] = Field(
+        [], description="Answer stages and rules to switch off, comma-separated (ablation; README \"How it works\")"
+    )
 
     # Generation
     llm: str = Field(
@@ -89,7 +97,10 @@ class Settings(BaseSettings):
     # Input limits
     max_question_chars: int = Field(500, ge=10, description="Longest question accepted")
     max_body_bytes: int = Field(
-        65536, ge=1024, description="Largest HTTP request body accepted by /api, /slack, /v1 and /mcp (chunked bodies too)"
+        65536, ge=1024, description="Largest HTTP request body of /api, /slack, /v1 and /mcp; chunked bodies too"
+    )
+    max_chat_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body of the web chat's own routes (its queue sends the visible conversation with each question)"
     )
     max_history_turns: int = Field(20, ge=0, description="Most earlier turns an API request may send")
     max_turn_chars: int = Field(4000, ge=100, description="Longest earlier turn an API request may send")
@@ -111,6 +122,15 @@ class Settings(BaseSettings):
     # Slack bot (`amzn-qa slack`; tokens come from SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN)
     slack_mode: Literal["http", "socket"] = Field("http", description="Events API over HTTP, or Socket Mode")
     slack_rate_limit: int = Field(10, ge=1, description="Questions per user per minute on Slack")
+
+    @field_validator("disable", mode="before")
+    @classmethod
+    def _names(cls, value: object) -> object:
+        """AMZN_QA_DISABLE="points,grounding": comma-separated, as typed on a command line (a
+        JSON list, as the other list settings take, works too)."""
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return json.loads(value) if isinstance(value, str) else value
 
     @classmethod
     def settings_customise_sources(

@@ -1,6 +1,7 @@
 """Figures that differ between documents: the same table row (same table, same row subject) and
 the same column, with another value in another document. Found on the tables' structure, so it
-works for any reports that share a table layout, whatever their wording."""
+works for any reports that share a table layout, whatever their wording. An answer citing such
+a row gives every document's figure."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from amzn_qa.ingest.documents import Unit, cells, row_label, table_title
+from amzn_qa.answer.answers import Answer, citation
 from amzn_qa.answer.grounding import cells_holding
+from amzn_qa.ingest.catalog import info_of
+from amzn_qa.ingest.documents import Unit, cells, row_label, table_title
 
 _SPACE = re.compile(r"\s+")
 
@@ -81,3 +84,42 @@ def _one_per_document(figures: list[Figure]) -> list[Figure]:
     for figure in figures:
         first.setdefault(figure.unit.source, figure)
     return sorted(first.values(), key=lambda f: (f.unit.document_date, f.unit.source))
+
+
+def with_differing_figures(answer: Answer, corpus: list[Unit], documents: Collection[str] | None) -> list[str]:
+    """Where another document gives a different figure in the same table row and column as
+    a cited one, the answer gives each document's figure with its date, and names the newest.
+    Returns the sentences added."""
+    if answer.refused and answer.grounded:
+        return []
+    sentences = []
+    for c in list(answer.citations):
+        unit = next((u for u in answer.sources if u.id == c.chunk_id), None)
+        said = answer.answer if answer.mode == "answer" else ""  # else the quote is what is shown
+        for row, columns in cited_rows(unit, corpus, said, c.quote) if unit else []:
+            for figures in differing_figures(row, columns, corpus, documents):
+                sentences.append(_figures_sentence(answer, figures))
+    sentences = list(dict.fromkeys(sentences))
+    if sentences:
+        answer.answer = " ".join([answer.answer.rstrip(), *sentences])
+    return sentences
+
+
+def _figures_sentence(answer: Answer, figures: list[Figure]) -> str:
+    """"The documents differ on <row> (<table>), <column>: A (date) gives x [1]; B (date) gives
+    y [2]. The newest is B."
+    Each figure is cited; a row not cited yet becomes a new citation."""
+    given = []
+    for figure in figures:
+        n = next((c.n for c in answer.citations if c.chunk_id == figure.unit.id), None)
+        if n is None:
+            n = max((c.n for c in answer.citations), default=0) + 1
+            answer.citations.append(citation(n, figure.unit, "", f"{figure.column}: {figure.value}"))
+            answer.sources.append(figure.unit)
+        given.append(f"{info_of(figure.unit).label} gives “{figure.value}” [{n}]")
+    table, subject = table_title(figures[0].unit), row_label(figures[0].unit)
+    text = f"The documents differ on {subject} ({table}), {figures[0].column}: {'; '.join(given)}."
+    dated = [f for f in figures if f.unit.document_date]
+    if len(dated) > 1:
+        text += f" The newest is {info_of(dated[-1].unit).label}."
+    return text

@@ -7,6 +7,7 @@ blurs; the dense side catches paraphrase ("new power brought online" for "added 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -14,7 +15,10 @@ from rank_bm25 import BM25Okapi
 
 from amzn_qa.config import Settings
 from amzn_qa.ingest.documents import EMPTY_CELL, Unit, row_label, statements
-from amzn_qa.ingest.index import IndexUnavailable, embeddings, index_is_empty, ingest, load_units, open_client, vector_store
+from amzn_qa.ingest.index import (
+    IndexUnavailable, embeddings, index_is_empty, ingest, load_units, open_client, reopened_client, vector_store,
+    written_stamp,
+)
 
 RRF_K = 60
 # How much a statement's share of the question's keywords adds to its cosine similarity: the
@@ -123,23 +127,41 @@ def named_rows_first(query: str, hits: list[Hit], corpus_rows: dict[frozenset[st
 class HybridRetriever:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._client = open_client(settings)
-        if index_is_empty(settings, self._client):
-            ingest(settings, progress=False)  # first use builds the index
-        self._corpus = _Corpus.of(self._loaded_units())
-        self._store = vector_store(settings, self._client)
+        self._reloading = threading.RLock()
         self._vectors: dict[str, list[float]] = {}  # statement embeddings; the corpus is small
+        if index_is_empty(settings, open_client(settings)):
+            ingest(settings, progress=False)  # first use builds the index
+        self.reload()
 
     @property
     def units(self) -> list[Unit]:
         return self._corpus.units
 
     def reload(self) -> None:
-        """Pick up what an ingest changed (a document added while serving), without a restart."""
-        self._corpus = _Corpus.of(self._loaded_units())
+        """Pick up what an ingest changed (a document added while serving), without a restart:
+        the units and keyword index, and the vector store read from disk anew (searches already
+        running finish on the old one)."""
+        with self._reloading:
+            stamp = written_stamp(self.settings)  # before reading: a write meanwhile is caught next time
+            client = reopened_client(self.settings)
+            corpus, store = _Corpus.of(self._loaded_units(client)), vector_store(self.settings, client)
+            self._corpus, self._store = corpus, store
+            self._seen = stamp  # only once read: a failed reload is tried again
 
-    def _loaded_units(self) -> list[Unit]:
-        units = load_units(self.settings, self._client)
+    def catch_up(self) -> bool:
+        """Reload if an ingest in any process (`amzn-qa ingest` while serving) has written the
+        index since it was last read; cheap when nothing was (one small file read). True if it
+        reloaded."""
+        if written_stamp(self.settings) == self._seen:
+            return False
+        with self._reloading:  # concurrent questions: one reloads, the others find it done
+            if written_stamp(self.settings) == self._seen:
+                return False
+            self.reload()
+        return True
+
+    def _loaded_units(self, client) -> list[Unit]:
+        units = load_units(self.settings, client)
         if not units:
             raise IndexUnavailable(
                 f"the index holds no units: add documents (.md, .txt, .pdf, .docx, .html) to {self.settings.corpus_dir} "
@@ -211,11 +233,6 @@ class HybridRetriever:
         margin = unit_margin if unit_margin is not None else self.settings.unit_margin
         focused = [f for f in focused if f.relevance >= top - margin]
         return sorted(focused, key=lambda f: -f.relevance)
-
-    def section_text(self, units: list[Unit]) -> str:
-        """Everything in the sections these units come from."""
-        sections = {(u.source, u.section) for u in units}
-        return "\n".join(u.text for u in self.units if (u.source, u.section) in sections)
 
     def _statement_vectors(self, texts: list[str]) -> list[list[float]]:
         missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]

@@ -46,19 +46,24 @@ _FACT = re.compile(
 )
 
 
-def answer_form(question: str) -> str:
+# The form rules in the order they are tried, each named (README "How it works"): the first
+# that matches decides; none matching is a fact.
+FORM_RULES = (("compare_form", _COMPARE, COMPARE), ("fact_form", _FACT, FACT),
+              ("explain_form", _EXPLAIN, EXPLAIN), ("list_form", _LIST, LIST))
+
+
+def form_rule(question: str, disabled: Collection[str] = ()) -> tuple[str, str]:
+    """The answer form and the name of the form rule that chose it ("" when none matched);
+    rules named in `disabled` are not tried."""
+    return next(((form, rule) for rule, pattern, form in FORM_RULES
+                 if rule not in disabled and pattern.search(question)), (FACT, ""))
+
+
+def answer_form(question: str, disabled: Collection[str] = ()) -> str:
     """fact, list, explain or compare: the shape an answer to this question should take. A
     yes/no question ("is the adoption real?") asks for a judgement, so it gets the evidence
     both ways as points."""
-    if _COMPARE.search(question):
-        return COMPARE
-    if _FACT.search(question):
-        return FACT
-    if _EXPLAIN.search(question):
-        return EXPLAIN
-    if _LIST.search(question):
-        return LIST
-    return FACT
+    return form_rule(question, disabled)[0]
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,40 @@ class Turn:
 
     def part(self, own: str, earlier: str = "") -> Turn:
         return Turn(self.typed, own, earlier or self.earlier, self.documents)
+
+
+History = list[dict[str, str]]  # [{"role": "user" | "assistant", "content": ...}, ...]
+# How many earlier user turns are read to make the last one a whole question ("and 2028?").
+EARLIER_TURNS_READ = 4
+
+
+def understood(question: str, history: History, documents: Collection[str] | None, vocabulary: Vocabulary) -> Turn:
+    """The question with its spelling and shorthand resolved; a follow-up that only names
+    another period or generation asks the earlier question again about it, any other
+    follow-up that leans on the earlier question is tied to it (so retrieval and the answer
+    prompt still see what "it" refers to). A model's rewrite of follow-ups was measured and
+    dropped: it changed no answer on either split and took a second (evals/README.md)."""
+    resolved = vocabulary.resolve(question)
+    earlier = earlier_question(history, vocabulary)
+    if not earlier:
+        return Turn(question, resolved, documents=documents)
+    if leans_on_history(resolved):
+        resolved = with_earlier_names(resolved, earlier, vocabulary.words)
+    again = substituted(resolved, earlier)
+    if again:
+        return Turn(question, again, documents=documents)
+    return Turn(question, resolved, earlier if leans_on_history(resolved) else "", documents)
+
+
+def earlier_question(history: History, vocabulary: Vocabulary) -> str:
+    """The last user turn as a whole question: clients send back what was typed, so "and
+    2028?" after "and 2027?" after "power target 2026" is read through the turns before it."""
+    typed = [own_words(t["content"]) for t in history if t.get("role") == "user" and t.get("content")]
+    earlier = ""
+    for turn in typed[-EARLIER_TURNS_READ:]:
+        resolved = vocabulary.resolve(turn)
+        earlier = (substituted(resolved, earlier) if earlier else "") or resolved
+    return earlier
 
 
 _TIED = re.compile(r' \(follow-up to: ".*"\)$', re.DOTALL)
@@ -203,13 +242,14 @@ _CLAUSE_BREAK = re.compile(
 _TWO_PERIODS = re.compile(r"\b((?:Q[1-4] )?20\d\d|Q[1-4])\s+and\s+((?:Q[1-4] )?20\d\d|Q[1-4])\b")
 
 
-def split_question(turn: Turn) -> list[Turn]:
+def split_question(turn: Turn, disabled: Collection[str] = ()) -> list[Turn]:
     """A compound fact question as the simple questions it asks, each answered on its own: a
     small model given "X, and what is Y?" answers one half. Clauses joined by "and" and two
     periods ("for 2026 and 2027") are split. A list, an explanation or a comparison is not: its
-    points, drawn for the whole question, cover every part, and its parts' points would repeat."""
+    points, drawn for the whole question, cover every part, and its parts' points would repeat.
+    `disabled` names form rules switched off."""
     asked = turn.own.strip()
-    if answer_form(asked) != FACT:
+    if answer_form(asked, disabled) != FACT:
         return [turn]
     if _TWO_PERIODS.search(asked):
         parts = [(_TWO_PERIODS.sub(lambda m: m.group(g), asked, count=1), "") for g in (1, 2)]

@@ -29,10 +29,15 @@ SPLITS = {"dev": (DEV_QA,), "test": (TEST_QA,), "all": (DEV_QA, TEST_QA)}
 DEFAULT_THRESHOLDS = EVALS_DIR / "thresholds.json"
 RETRIEVAL_METRICS = ("hit@1", "hit@3", "hit@5", "mrr")
 LATENCY_METRICS = ("ttft_ms_p50", "ttft_ms_p95", "total_ms_p50", "total_ms_p95")
-METRICS = ("cases", *RETRIEVAL_METRICS, "answer_accuracy", "citation_accuracy", "groundedness",
+METRICS = ("cases", *RETRIEVAL_METRICS, "focused_accuracy", "answer_accuracy", "citation_accuracy",
+           "citation_precision", "groundedness",
            "refusal_precision", "refusal_recall", "refusal_recall_near_miss", "wrong_refusal_rate",
            "innocent_refused", *LATENCY_METRICS)
-KINDS = ("lookup", "list", "explain", "compare", "multi-turn", "unanswerable")
+KINDS = ("lookup", "list", "explain", "compare", "derived", "multi-turn", "unanswerable")
+# What a good answer needs, about doubled (evals/README.md "Focus"), when a case gives no max_words.
+WORD_BUDGETS = {"list": 25, "explain": 170, "compare": 110, "derived": 90}
+LIST_WORDS_PER_ITEM = 15
+DEFAULT_WORD_BUDGET = 50
 REQUIRED_KEYS = {"id", "question", "answerable", "facts", "sections", "reference"}
 
 
@@ -53,6 +58,16 @@ class Case:
     style: str = "plain"
     origin: str = ""
     lines: list[int] | None = None
+    max_words: int | None = None
+    must_not: list[str] | None = None
+
+    @property
+    def word_budget(self) -> int:
+        if self.max_words:
+            return self.max_words
+        if self.kind == "list":
+            return WORD_BUDGETS["list"] + LIST_WORDS_PER_ITEM * max(1, len(self.facts))
+        return WORD_BUDGETS.get(self.kind, DEFAULT_WORD_BUDGET)
 
 
 def load_cases(path: Path) -> list[Case]:
@@ -162,6 +177,11 @@ def facts_present(facts: list[list[str]], answer: str) -> bool:
     return all(any(fact_present(alt, answer) for alt in group) for group in facts)
 
 
+def word_count(answer: str) -> int:
+    """Words a reader reads: citation markers and Markdown table rules do not count."""
+    return len(re.findall(r"[\w$%~+.,/'’-]*\w[\w$%~+.,/'’-]*", _MARKER.sub(" ", answer)))
+
+
 # --- groundedness, checked independently of grounding.grounding_problems ---------------------
 
 _CAPITALISED = re.compile(r"(?<![A-Za-z0-9&])[A-Z][A-Za-z0-9&]*")
@@ -234,18 +254,35 @@ def score_case(case: Case, result: dict, ranked_sections: list[str], cited_texts
     answer, refused = result["answer"], result["refused"] or is_refusal(result["answer"])
     cited_sections = [c["section"] for c in result["citations"]]
     missing = unsupported_claims(answer, "\n".join(cited_texts)) if not refused else []
+    correct = case.answerable and not refused and facts_present(case.facts, answer)
+    neighbour = not refused and any(fact_present(wrong, answer) for wrong in case.must_not or [])
+    words = word_count(answer)
     row.update({
         "answer": answer,
         "refused": refused,
         "mode": result.get("mode") or ("refusal" if refused else "answer"),
-        "correct": case.answerable and not refused and facts_present(case.facts, answer),
+        "correct": correct,
+        "words": words,
+        "word_budget": case.word_budget,
+        "neighbour_figure": neighbour,
+        "focused": correct and words <= case.word_budget and not neighbour,
         "cited_expected": bool(set(cited_sections) & set(case.sections)),
+        "cited_in_expected": _ratio(sum(s in case.sections for s in cited_sections), len(cited_sections)),
         "grounded": not missing,
         "unsupported": missing,
         "citations": result["citations"],
         "timings": result["timings"],
     })
+    if "trace" in result:  # the baseline's answers have none
+        row["trace"] = result["trace"]
+        row["decided_by"] = decided_by(result["trace"])
     return row
+
+
+def decided_by(trace: list[dict]) -> str:
+    """"stage: rule" of the stage that decided the answer (of each part's, for a compound
+    question), from its trace."""
+    return " + ".join(f"{entry['stage']}: {entry['rule']}" for entry in trace if "rule" in entry) or "—"
 
 
 def _ratio(hits: int, total: int) -> float | None:
@@ -278,9 +315,12 @@ def aggregate(rows: list[dict]) -> dict:
     refused = [r for r in answered_rows if r["refused"]]
     answered = [r for r in scored if not r["refused"]]
     shown_as_fact = [r for r in answered_rows if not r["refused"]]
+    precisions = [r["cited_in_expected"] for r in answered if r["expected_sections"] and r["cited_in_expected"] is not None]
     metrics.update({
+        "focused_accuracy": _ratio(sum(r["focused"] for r in scored), len(scored)),
         "answer_accuracy": _ratio(sum(r["correct"] for r in scored), len(scored)),
         "citation_accuracy": _ratio(sum(r["cited_expected"] for r in answered), len(answered)),
+        "citation_precision": round(statistics.mean(precisions), 4) if precisions else None,
         "groundedness": _ratio(sum(r["grounded"] for r in shown_as_fact), len(shown_as_fact)),
         "refusal_precision": _ratio(sum(not r["answerable"] for r in refused), len(refused)),
         "refusal_recall": _refused_share(unanswerable),
@@ -301,7 +341,10 @@ def group_scores(rows: list[dict]) -> dict:
         "cases": len(rows),
         "answerable": sum(r["answerable"] for r in rows),
         "hit@3": _retrieval_metrics(rows)["hit@3"],
+        "focused_accuracy": _ratio(sum(r["focused"] for r in answerable), len(answerable)),
         "answer_accuracy": _ratio(sum(r["correct"] for r in answerable), len(answerable)),
+        "words_p50": percentile([r["words"] for r in answered if not r["refused"]], 50),
+        "words_p95": percentile([r["words"] for r in answered if not r["refused"]], 95),
         "refusal_recall": _refused_share([r for r in answered if not r["answerable"]]),
         "wrong_refusal_rate": _refused_share(answerable),
         **_percentiles(answered, "total_ms"),
@@ -380,6 +423,7 @@ def run(
         "metrics": aggregate(rows),
         "by_kind": breakdown(rows, "kind", KINDS),
         "by_mode": breakdown(rows, "mode", ("answer", "quote", "evidence", "refusal", "error")),
+        "by_decision": breakdown(rows, "decided_by"),
         "cases": rows,
     }
 
@@ -430,12 +474,15 @@ def _pipelines(report: dict) -> list[dict]:
 def kind_table(report: dict) -> list[str]:
     """Per kind: accuracy, refusals, hit@3 and latency; with a baseline, its accuracy beside."""
     runs = _pipelines(report)
-    header = ["kind", "cases"] + [f"accuracy ({r['pipeline']})" for r in runs] + [
-        "refusal recall", "wrong refusals", "hit@3", "p50 s", "p95 s"]
+    header = ["kind", "cases"] + [f"focused ({r['pipeline']})" for r in runs] + [
+        f"facts ({r['pipeline']})" for r in runs] + [
+        "words p50", "words p95", "refusal recall", "wrong refusals", "hit@3", "p50 s", "p95 s"]
     rows = []
     for kind, s in report["by_kind"].items():
+        focused = [_fmt(r["by_kind"].get(kind, {}).get("focused_accuracy")) for r in runs]
         accuracy = [_fmt(r["by_kind"].get(kind, {}).get("answer_accuracy")) for r in runs]
-        rows.append([kind, str(s["cases"]), *accuracy, _fmt(s["refusal_recall"]), _fmt(s["wrong_refusal_rate"]),
+        rows.append([kind, str(s["cases"]), *focused, *accuracy, _fmt(s["words_p50"]), _fmt(s["words_p95"]),
+                     _fmt(s["refusal_recall"]), _fmt(s["wrong_refusal_rate"]),
                      _fmt(s["hit@3"]), _seconds(s["total_ms_p50"]), _seconds(s["total_ms_p95"])])
     shown = [i for i in range(len(header)) if any(row[i] != "—" for row in rows)]  # a retrieval-only run has no answers
     return _table([header[i] for i in shown], [[row[i] for i in shown] for row in rows])
@@ -446,9 +493,15 @@ def mode_table(report: dict) -> list[str]:
     return _table(["mode", "cases", "answerable", "accuracy"], rows)
 
 
+def decision_table(report: dict) -> list[str]:
+    rows = [[decision, str(s["cases"]), str(s["answerable"]), _fmt(s["focused_accuracy"]), _fmt(s["answer_accuracy"])]
+            for decision, s in sorted(report["by_decision"].items(), key=lambda item: -item[1]["cases"])]
+    return _table(["decided by (stage: rule)", "cases", "answerable", "focused", "facts"], rows)
+
+
 def _failure_lines(report: dict) -> list[str]:
     failures = [r for r in report["cases"] if "answer" in r and (
-        (r["answerable"] and not r["correct"]) or (not r["answerable"] and not r["refused"]) or not r["grounded"])]
+        (r["answerable"] and not r["focused"]) or (not r["answerable"] and not r["refused"]) or not r["grounded"])]
     lines = [f"## Failures of {report['pipeline']} ({len(failures)})", ""]
     for r in failures:
         cites = "; ".join(f"[{c['n']}] {c['section']} (lines {c['start_line']}-{c['end_line']})" for c in r["citations"])
@@ -458,7 +511,8 @@ def _failure_lines(report: dict) -> list[str]:
             f"- answer: {r['answer']}",
             f"- expected facts: {r['facts'] or 'refusal'} · reference: {r['reference']}",
             f"- citations: {cites or 'none'} · expected: {'; '.join(r['expected_sections'])}",
-            f"- refused: {r['refused']} · grounded: {r['grounded']}"
+            f"- refused: {r['refused']} · grounded: {r['grounded']} · words {r['words']} of {r['word_budget']}"
+            + (" · gives the neighbouring figure" if r["neighbour_figure"] else "")
             + (f" (unsupported: {', '.join(r['unsupported'])})" if r["unsupported"] else ""),
             "",
         ]
@@ -480,6 +534,8 @@ def write_report(report: dict, out: Path) -> None:
     ]
     if report["by_mode"]:
         lines += ["## By mode (how the answer came about)", "", *mode_table(report), ""]
+    if report.get("by_decision"):  # reports from before the trace have none
+        lines += ["## By deciding stage and rule (the answer's trace)", "", *decision_table(report), ""]
     for run_report in runs:
         if report["mode"] == "full":
             lines += _failure_lines(run_report)
@@ -512,7 +568,7 @@ def _charts(runs: list[dict], names: list[str], out: Path) -> None:
     headline = [m for m in METRICS if m != "cases" and m not in LATENCY_METRICS and m in runs[0]["metrics"]]
     fig, axes = plt.subplots(2, 3, figsize=(16, 8))
     _bars(axes[0, 0], runs, names, headline, lambda r, m: r["metrics"].get(m), "metrics")
-    _bars(axes[0, 1], runs, names, kinds, lambda r, k: r["by_kind"].get(k, {}).get("answer_accuracy"), "answer accuracy by kind")
+    _bars(axes[0, 1], runs, names, kinds, lambda r, k: r["by_kind"].get(k, {}).get("focused_accuracy"), "focused accuracy by kind")
     _bars(axes[0, 2], runs, names, ["all", "near-miss"],
           lambda r, s: r["metrics"].get("refusal_recall" if s == "all" else "refusal_recall_near_miss"),
           "refusal recall (unanswerable cases)")
@@ -567,8 +623,9 @@ def compare(path_a: Path, path_b: Path) -> str:
     for r in b["cases"]:
         old = rows_a.get(r["id"])
         if old and "answer" in r and "answer" in old:
-            ok_a = old["correct"] if old["answerable"] else old["refused"]
-            ok_b = r["correct"] if r["answerable"] else r["refused"]
+            # Reports from before focus was scored have only "correct".
+            ok_a = old.get("focused", old["correct"]) if old["answerable"] else old["refused"]
+            ok_b = r.get("focused", r["correct"]) if r["answerable"] else r["refused"]
             if ok_a != ok_b:
                 flips.append(f"- {r['id']}: {'fixed' if ok_b else 'broken'} · {r['question']}")
     lines += ["", f"Cases that flipped: {len(flips)}"] + flips
@@ -585,6 +642,20 @@ def read_thresholds(path: Path) -> dict:
     return thresholds
 
 
+def ablate(settings: Settings, cases: list[Case], name: str, out: Path, progress: bool = True) -> str:
+    """The cases run as set (A) and with `name`, a stage or rule of the answer chain, switched
+    off (B): both reports written under `out`, and their comparison (metric deltas, the cases
+    that flipped)."""
+    from amzn_qa.answer.pipeline import check_disabled
+
+    ablated = settings.model_copy(update={"disable": [*settings.disable, name]})
+    check_disabled(ablated.disable)  # before the first run: a misspelt name costs no run
+    runs = {out / "as-set": settings, out / f"without-{name}": ablated}
+    for path, run_settings in runs.items():
+        write_report(run(run_settings, cases, progress=progress), path)
+    return f"A: as set · B: {name} switched off (reports: {', '.join(map(str, runs))})\n\n" + compare(*runs)
+
+
 def run_cli(args: argparse.Namespace, settings: Settings) -> int:
     if args.compare:
         print(compare(Path(args.compare[0]), Path(args.compare[1])))
@@ -599,6 +670,9 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
         cases = sample(cases, args.sample)
     out = Path(args.out) if args.out else EVALS_DIR / "reports" / "latest"
     progress = sys.stderr.isatty()
+    if args.ablate:
+        print(ablate(settings, cases, args.ablate, out, progress))
+        return 0
     report = run(settings, cases, retrieval_only=args.retrieval_only, progress=progress)
     if args.baseline:
         report["baseline"] = run(settings, cases, retrieval_only=args.retrieval_only, progress=progress, pipeline="baseline")

@@ -9,11 +9,9 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
-
-import anyio
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,10 +21,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Mount
 from typing_extensions import TypedDict
 
-from amzn_qa.answer.chain import Answer, AnswerChain, QuestionError, Token, validate_question
+from amzn_qa.answer.chain import Answer, AnswerChain, QuestionError, Token, validate_history, validate_question
 from amzn_qa.config import PROJECT_ROOT, Settings, _config_file
 from amzn_qa.frontends.feedback import FeedbackStore
 from amzn_qa.frontends.guards import BodyLimit, Login, StrictJSONRoute, error_response
+from amzn_qa.frontends.streaming import cancel_on_disconnect
 from amzn_qa.ingest.catalog import DocumentInfo, UnknownDocument, documents_of, selected_documents
 from amzn_qa.ingest.index import IndexUnavailable, IngestReport, add_document
 from amzn_qa.models import ModelUnavailable
@@ -42,13 +41,17 @@ class Backend:
         self._lock = threading.Lock()
 
     def chain(self, llm: str | None = None) -> AnswerChain:
+        """The chain of a model, up to date with the index: every question and document list
+        starts here, so an `amzn-qa ingest` run beside the server is seen at the next one."""
         llm = llm or self.settings.llm
         with self._lock:
             if llm not in self._chains:
                 first = next(iter(self._chains.values()), None)
                 settings = self.settings.model_copy(update={"llm": llm})
                 self._chains[llm] = AnswerChain(settings, first.retriever if first else None)
-            return self._chains[llm]
+            chain = self._chains[llm]
+        chain.catch_up()
+        return chain
 
     def reload(self) -> None:
         """Every chain takes in the documents ingested since it was made; their one shared
@@ -150,31 +153,6 @@ def sse(events: Iterator) -> Iterator[str]:
         yield f"event: error\ndata: {json.dumps({'error': str(err)})}\n\n"
 
 
-async def cancel_on_disconnect(chunks: Iterator[str], cancel: threading.Event) -> AsyncIterator[str]:
-    """Pull a blocking iterator from a worker thread; when the client goes away (Starlette then
-    cancels this generator), set `cancel` so the generation behind it stops and frees the model.
-    The thread is abandoned rather than awaited: it ends by itself once it sees `cancel`."""
-    try:
-        while (chunk := await anyio.to_thread.run_sync(next, chunks, None, abandon_on_cancel=True)) is not None:
-            yield chunk
-    finally:
-        cancel.set()
-
-
-def validate_history(history: list[Turn], settings: Settings) -> None:
-    if len(history) > settings.max_history_turns:
-        raise QuestionError(
-            f"The history has {len(history)} turns; the limit is {settings.max_history_turns}. "
-            "Send only the latest turns."
-        )
-    for n, turn in enumerate(history, 1):
-        if len(turn["content"]) > settings.max_turn_chars:
-            raise QuestionError(
-                f"History turn {n} is {len(turn['content'])} characters long; the limit is "
-                f"{settings.max_turn_chars}."
-            )
-
-
 def readable(error: RequestValidationError) -> str:
     """One line naming what is wrong, without echoing the input (it may be huge, or NaN)."""
     errors = error.errors()
@@ -239,7 +217,9 @@ def create_app(settings: Settings | None = None, with_ui: bool = True) -> FastAP
         from amzn_qa.frontends.openai_api import ProtocolGate
 
         app.add_middleware(ProtocolGate, keys=settings.api_keys, login=login)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # added last: runs first
+    # Added last: runs first. An upload is a document plus its multipart framing.
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, chat_limit=settings.max_chat_body_bytes,
+                       upload_limit=settings.max_document_bytes + settings.max_body_bytes)
     return app
 
 

@@ -261,6 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--thresholds", help="gate file (default evals/thresholds.json)")
     p.add_argument("--no-gate", action="store_true", help="report only, never fail")
     p.add_argument("--compare", nargs=2, metavar=("REPORT_A", "REPORT_B"))
+    p.add_argument("--ablate", metavar="NAME",
+                   help="run the cases as set and with NAME (a stage or rule, as AMZN_QA_DISABLE takes) switched "
+                        "off; print the metric deltas and the cases that flipped (no gate)")
     p.set_defaults(func=cmd_eval)
     return parser
 

@@ -17,9 +17,13 @@ from fastapi.routing import APIRoute
 from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# Paths whose request bodies are limited: the JSON API, Slack's events, and the prefixes kept
-# for an OpenAI-compatible API and an MCP endpoint. The chat's own routes are Gradio's.
-LIMITED_PATHS = ("/api/", "/slack/", "/v1/", "/mcp")
+# Every request body is limited. The JSON API, Slack's events, /v1 and /mcp have the API's limit;
+# every other route is the chat's (Gradio's queue, runs and login form, and any route added
+# later), with a limit of its own, since its queue sends the whole visible conversation with each
+# question. Gradio's file upload carries a document: it has the document limit (Gradio also
+# checks each file against its max_file_size, but not how many files one request sends).
+API_PATHS = ("/api/", "/slack/", "/v1/", "/mcp")
+UPLOAD_PATHS = frozenset({"/gradio_api/upload"})
 # What the login page needs (seen from a browser), the bare health status, and Slack's events
 # (Slack signs them; the signature is checked by the Slack app).
 PUBLIC_PATHS = {"/", "/login", "/login/", "/theme.css", "/favicon.ico", "/manifest.json", "/robots.txt",
@@ -32,29 +36,38 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
 
 
 class BodyLimit:
-    """Reads a request body under LIMITED_PATHS before the app sees the request, so nothing
-    (authentication included) works on a body over `limit` bytes: a larger declared length,
-    or a running total past the limit (chunked bodies declare none), gets 413 at once and the
-    rest is never read. A body within the limit is handed on unchanged."""
+    """Reads a request body before the app sees the request, so nothing (authentication
+    included) works on a body over its limit: `limit` under API_PATHS, `upload_limit` under
+    UPLOAD_PATHS, `chat_limit` elsewhere. A larger declared length, or a running total past the
+    limit (chunked bodies declare none), gets 413 at once and the rest is never read. A body
+    within the limit is handed on unchanged."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, upload_limit: int | None = None, chat_limit: int | None = None) -> None:
         self.app, self.limit = app, limit
+        self.upload_limit, self.chat_limit = upload_limit or limit, chat_limit or limit
+
+    def _limit_of(self, path: str) -> int:
+        if path.startswith(API_PATHS):
+            return self.limit
+        return self.upload_limit if path in UPLOAD_PATHS else self.chat_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(LIMITED_PATHS):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        messages = await self._read_within_limit(scope, receive)
+        limit = self._limit_of(scope["path"])
+        messages = await self._read_within_limit(scope, receive, limit)
         if messages is None:
-            too_large = error_response(413, f"The request body is over the limit of {self.limit} bytes.",
+            too_large = error_response(413, f"The request body is over the limit of {limit} bytes.",
                                        {"connection": "close"})
             await too_large(scope, receive, send)
             return
         await self.app(scope, _replaying(messages, receive), send)
 
-    async def _read_within_limit(self, scope: Scope, receive: Receive) -> list[Message] | None:
+    @staticmethod
+    async def _read_within_limit(scope: Scope, receive: Receive, limit: int) -> list[Message] | None:
         declared = HTTPConnection(scope).headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.limit:
+        if declared.isdigit() and int(declared) > limit:
             return None
         messages, total = [], 0
         while True:
@@ -63,7 +76,7 @@ class BodyLimit:
             if message["type"] != "http.request":
                 return messages
             total += len(message.get("body", b""))
-            if total > self.limit:
+            if total > limit:
                 return None
             if not message.get("more_body", False):
                 return messages

@@ -40,6 +40,7 @@ class AskResult(BaseModel):
     refused: bool = Field(description="True when the documents do not answer the question")
     mode: str = Field(description="How the answer came about (see the README's `ask --json`)")
     citations: list[Citation]  # the chain's own citation, as `ask --json` gives it
+    trace: list[dict] = Field(description="The stages that ran and the rule that decided (see the README's `ask --json`)")
 
 
 class Passage(BaseModel):
@@ -60,8 +61,7 @@ def build_server(settings: Settings, chain: Callable[[], AnswerChain]):
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
 
-    from amzn_qa.frontends.api import validate_history
-    from amzn_qa.answer.chain import QuestionError, validate_question
+    from amzn_qa.answer.chain import QuestionError, validate_history, validate_question
     from amzn_qa.ingest.catalog import UnknownDocument, selected_documents
     from amzn_qa.ingest.index import IndexUnavailable
 
@@ -122,7 +122,8 @@ def serve_stdio(settings: Settings) -> None:
         with lock:
             if not chains:
                 chains.append(AnswerChain(settings))
-            return chains[0]
+        chains[0].catch_up()  # `search` does not go through the chain's own catch-up
+        return chains[0]
 
     build_server(settings, chain).run("stdio")
 

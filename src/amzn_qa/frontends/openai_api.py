@@ -18,8 +18,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from amzn_qa.answer.chain import Answer, QuestionError, validate_question
+from amzn_qa.answer.chain import Answer, QuestionError, validate_history, validate_question
 from amzn_qa.frontends.guards import Login, LoginGate, strict_json
+from amzn_qa.frontends.streaming import cancel_on_disconnect
 from amzn_qa.ingest.index import IndexUnavailable
 
 from starlette.requests import HTTPConnection
@@ -147,8 +148,6 @@ def chunks(events: Iterator, completion_id: str, created: int) -> Iterator[str]:
 
 def mount(app: FastAPI, backend) -> None:
     """GET /v1/models and POST /v1/chat/completions (authentication is the ProtocolGate's)."""
-    from amzn_qa.frontends.api import cancel_on_disconnect, validate_history
-
     settings = backend.settings
 
     @app.get("/v1/models")

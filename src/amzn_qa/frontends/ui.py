@@ -102,6 +102,17 @@ def render_sources(answer: Answer) -> str:
     return "\n".join(parts)
 
 
+def render_trace(answer: Answer) -> str:
+    """The collapsed "Why this answer" panel: each stage that ran, its time, and the rule that
+    decided the answer with what it found (the `trace` of `ask --json`)."""
+    steps = []
+    for step in answer.trace:
+        rule = f" — decided by <b>{html.escape(step['rule'])}</b>" if step.get("rule") else ""
+        detail = f": {html.escape(step['detail'])}" if step.get("detail") else ""
+        steps.append(f"<li>{html.escape(step['stage'])} ({step['ms']:.0f} ms){rule}{detail}</li>")
+    return f'<details id="why" class="why"><summary>Why this answer</summary><ol>{"".join(steps)}</ol></details>'
+
+
 @dataclass
 class CorpusView:
     """What the page says about the corpus: its heading, example questions, the documents to pick."""
@@ -153,7 +164,7 @@ def build_ui(backend, uploads: bool = False) -> gr.Blocks:
                     answers[str(len(messages) - 1)] = event.to_json()
                     history += [{"role": "user", "content": event.standalone_question or question},
                                 {"role": "assistant", "content": event.answer}]
-                    yield messages, "", history, answers, render_sources(event), ""
+                    yield messages, "", history, answers, render_sources(event) + render_trace(event), ""
         except (QuestionError, IndexUnavailable, ModelUnavailable) as err:
             messages = [m for m in messages if m.get("content") != "…"]
             if not messages or messages[-1]["role"] != "user":

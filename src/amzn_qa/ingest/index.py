@@ -11,8 +11,10 @@ import hashlib
 import os
 import re
 import shutil
+import threading
 import time
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -33,10 +35,18 @@ from amzn_qa.ingest.documents import (  # noqa: E402
     CHUNKER_VERSION, Unit, assistant_addresses, chunk_markdown, corpus_files,
 )
 from amzn_qa.ingest.catalog import document_info, overrides_for, read_catalog, with_info  # noqa: E402
+from amzn_qa.ingest.lock import LockTimeout, exclusive  # noqa: E402
 from amzn_qa.models import embedding_model_dir  # noqa: E402
 
 BATCH = 64
 REBUILD_HINT = "run `amzn-qa ingest --rebuild`"
+# In the index folder, which both modes have (it holds the conversion cache with a Chroma server
+# too): writers on this machine take turns, and a running server notices their writes.
+LOCK_FILE = ".write.lock"
+STAMP_FILE = ".written"
+# Chroma's cache of open stores is a class attribute that reopened_client empties: making a
+# client and emptying it must not interleave (a client half made would lose its store).
+_CHROMA_CACHE = threading.RLock()
 
 
 class IndexUnavailable(RuntimeError):
@@ -53,6 +63,7 @@ class IngestReport:
     warnings: list[str] = field(default_factory=list)  # "file:line: ..." of every document indexed
     converted: list[str] = field(default_factory=list)  # PDF, DOCX, HTML converted in this run
     reused: list[str] = field(default_factory=list)  # ... whose conversion came from the cache
+    hidden: list[str] = field(default_factory=list)  # "file: page 2: invisible text ..." left out
     units: int = 0
     seconds: float = 0.0
 
@@ -65,7 +76,11 @@ class IngestReport:
         text = f"index: {self.units} units ({', '.join(parts) or 'no documents'}) in {self.seconds:.1f}s"
         if self.converted or self.reused:
             text += f"; conversions: {len(self.converted)} converted, {len(self.reused)} unchanged (cached)"
-        return "\n".join([text] + [f"skipped {p}" for p in self.problems] + [f"warning: {w}" for w in self.warnings])
+        if self.hidden:
+            files = len({h.split(":", 1)[0] for h in self.hidden})
+            text += f"; invisible text left out: {len(self.hidden)} place{'s' * (len(self.hidden) != 1)} in {files} document{'s' * (files != 1)}"
+        warnings = [f"warning: {w}" for w in self.hidden + self.warnings]
+        return "\n".join([text] + [f"skipped {p}" for p in self.problems] + warnings)
 
 
 @lru_cache(maxsize=1)
@@ -104,7 +119,21 @@ def open_client(settings: Settings) -> chromadb.ClientAPI:
                 settings=chroma_settings,
             )
         settings.index_dir.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
+        with _CHROMA_CACHE:
+            return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
+
+
+def reopened_client(settings: Settings) -> chromadb.ClientAPI:
+    """A client that reads the embedded store from disk anew. Chroma keeps one store per folder
+    per process, and its vector index never sees what another process (an `amzn-qa ingest`
+    beside a server) wrote; forgetting the cached stores makes the next client read afresh
+    (clients already made keep working on theirs)."""
+    with _CHROMA_CACHE:
+        if not settings.uses_chroma_server:
+            from chromadb.api.client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()
+        return open_client(settings)
 
 
 def vector_store(settings: Settings, client: chromadb.ClientAPI, name: str | None = None) -> Chroma:
@@ -175,6 +204,7 @@ def _plan(settings: Settings, report: IngestReport) -> dict[str, tuple[str, list
         info = document_info(path.name, text, overrides_for(catalog, path.name))
         units = _paged(with_info(chunk_markdown(text, path.name), info), document)
         report.warnings += [str(a) for a in assistant_addresses(text, path.name)]
+        report.hidden += [f"{path.name}: {hidden}" for hidden in document.hidden]
         # The metadata and page breaks are part of what is indexed: a change re-ingests.
         pages = f"\n{list(document.page_starts)}" if document.page_starts else ""
         digest = hashlib.sha256(f"{CHUNKER_VERSION}{pages}\n{info}\n{text}".encode()).hexdigest()
@@ -191,49 +221,119 @@ def _paged(units: list[Unit], document: Converted) -> list[Unit]:
 
 
 def ingest(settings: Settings, rebuild: bool = False, progress: bool = True) -> IngestReport:
+    """Bring the index in line with the corpus. The whole read-convert-write holds the index's
+    write lock: a second writer (ingest, add, the chat's upload) waits for this one."""
+    with writing(settings):
+        return _ingest(settings, rebuild, progress)
+
+
+def _ingest(settings: Settings, rebuild: bool, progress: bool) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
     plan = _plan(settings, report)
     broken = {p.split(":", 1)[0] for p in report.problems}
     if rebuild and not settings.uses_chroma_server:
         _drop_unreadable_store(settings)
-    client = open_client(settings)
+    client = reopened_client(settings)  # the store as the last writer, maybe another process, left it
     target = f"{settings.collection}__rebuild" if rebuild else settings.collection
     with _index_errors(settings):
         if rebuild and target in {c.name for c in client.list_collections()}:
             client.delete_collection(target)
         store = vector_store(settings, client, target)
         collection = client.get_collection(target)
-        existing: dict[str, dict[str, str]] = {}
-        got = collection.get(include=["metadatas"])
-        for unit_id, meta in zip(got["ids"], got["metadatas"]):
-            existing.setdefault(meta["source"], {})[unit_id] = meta.get("doc_sha", "")
-
-        todo = {}
-        for source, (doc_sha, units) in plan.items():
-            old = existing.get(source, {})
-            if set(old) == {u.id for u in units} and set(old.values()) == {doc_sha}:
-                report.unchanged.append(source)
-            else:
-                todo[source] = (doc_sha, units)
-                (report.updated if old else report.added).append(source)
-        total = sum(len(units) for _, units in todo.values())
-        with tqdm(total=total, desc="embedding", unit="unit", disable=not progress or not total) as bar:
-            for source, (doc_sha, units) in todo.items():
-                _write_units(store, units, doc_sha, bar)
-                stale = set(existing.get(source, {})) - {u.id for u in units}
-                if stale:
-                    collection.delete(ids=sorted(stale))
-        for source in sorted(set(existing) - set(plan) - broken):
-            collection.delete(where={"source": source})
-            report.removed.append(source)
-        if rebuild:
-            if settings.collection in {c.name for c in client.list_collections()}:
-                client.delete_collection(settings.collection)
-            collection.modify(name=settings.collection)
+        existing = _existing(collection)
+        todo = _changed(plan, existing, report)
+        try:
+            _write_changes(store, collection, todo, existing, progress)
+            for source in sorted(set(existing) - set(plan) - broken):
+                collection.delete(where={"source": source})
+                report.removed.append(source)
+            if rebuild:
+                _rename(client, collection, settings.collection)
+        finally:  # a write cut short has changed the index too
+            if todo or report.removed or rebuild:
+                _mark_written(settings)
         report.units = client.get_collection(settings.collection).count()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _existing(collection) -> dict[str, dict[str, str]]:
+    """The indexed units: source -> unit id -> the digest of the document they came from."""
+    existing: dict[str, dict[str, str]] = {}
+    got = collection.get(include=["metadatas"])
+    for unit_id, meta in zip(got["ids"], got["metadatas"]):
+        existing.setdefault(meta["source"], {})[unit_id] = meta.get("doc_sha", "")
+    return existing
+
+
+def _changed(plan: dict[str, tuple[str, list[Unit]]], existing: dict[str, dict[str, str]],
+             report: IngestReport) -> dict[str, tuple[str, list[Unit]]]:
+    """The planned documents whose units differ from the indexed ones (noted in the report)."""
+    todo = {}
+    for source, (doc_sha, units) in plan.items():
+        old = existing.get(source, {})
+        if set(old) == {u.id for u in units} and set(old.values()) == {doc_sha}:
+            report.unchanged.append(source)
+        else:
+            todo[source] = (doc_sha, units)
+            (report.updated if old else report.added).append(source)
+    return todo
+
+
+def _write_changes(store: Chroma, collection, todo: dict[str, tuple[str, list[Unit]]],
+                   existing: dict[str, dict[str, str]], progress: bool) -> None:
+    """Each changed document's new units upserted before its stale ones are deleted."""
+    total = sum(len(units) for _, units in todo.values())
+    with tqdm(total=total, desc="embedding", unit="unit", disable=not progress or not total) as bar:
+        for source, (doc_sha, units) in todo.items():
+            _write_units(store, units, doc_sha, bar)
+            stale = set(existing.get(source, {})) - {u.id for u in units}
+            if stale:
+                collection.delete(ids=sorted(stale))
+
+
+def _rename(client: chromadb.ClientAPI, collection, name: str) -> None:
+    """The rebuilt collection replaces the old one."""
+    if name in {c.name for c in client.list_collections()}:
+        client.delete_collection(name)
+    collection.modify(name=name)
+
+
+@contextmanager
+def writing(settings: Settings) -> Iterator[None]:
+    """Hold the index's write lock (re-entrant in a thread: add_document holds it and calls
+    ingest). Another writer holding it is waited for, with one message, for up to
+    settings.write_lock_seconds; then IndexUnavailable says so."""
+    where, seconds = settings.chroma_url or settings.index_dir, settings.write_lock_seconds
+    waiting = f"another ingest is writing the index at {where}; waiting up to {seconds:g} s…"
+    with ExitStack() as held:
+        try:
+            held.enter_context(exclusive(settings.index_dir / LOCK_FILE, seconds, waiting))
+        except LockTimeout:
+            raise IndexUnavailable(
+                f"another ingest was still writing the index at {where} after {seconds:g} s of waiting; try "
+                "again when it has finished (AMZN_QA_WRITE_LOCK_SECONDS sets how long to wait)"
+            ) from None
+        yield
+
+
+def written_stamp(settings: Settings) -> str:
+    """Changes whenever an ingest, in any process on this machine, has written the index: a
+    running server compares it before each question (one small file read) to reload."""
+    try:
+        return (settings.index_dir / STAMP_FILE).read_text()
+    except OSError:
+        return ""
+
+
+def _mark_written(settings: Settings) -> None:
+    stamp = settings.index_dir / STAMP_FILE
+    partial = stamp.with_name(f"{STAMP_FILE}.partial")  # the lock is held: one writer of it
+    with suppress(OSError):  # the index is written; failing to announce it must not fail ingest
+        settings.index_dir.mkdir(parents=True, exist_ok=True)
+        partial.write_text(f"{time.time_ns()} {os.getpid()}\n")
+        partial.replace(stamp)
 
 
 def _drop_unreadable_store(settings: Settings) -> None:
@@ -244,7 +344,20 @@ def _drop_unreadable_store(settings: Settings) -> None:
         from chromadb.api.client import SharedSystemClient
 
         SharedSystemClient.clear_system_cache()
-        shutil.rmtree(settings.index_dir, ignore_errors=True)
+        _clear_index_dir(settings)
+
+
+def _clear_index_dir(settings: Settings) -> None:
+    """Everything in the index folder but the write lock, which this ingest holds: a new lock
+    file in its place would let a second writer in."""
+    for entry in settings.index_dir.iterdir():
+        if entry.name == LOCK_FILE:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with suppress(OSError):
+                entry.unlink()
 
 
 def index_is_empty(settings: Settings, client: chromadb.ClientAPI) -> bool:
@@ -269,6 +382,10 @@ def check_new_document(settings: Settings, path: Path, name: str) -> None:
     if size > settings.max_document_bytes:
         raise DocumentError(f"{name}: {size} bytes; the limit is {settings.max_document_bytes}")
     to_markdown(path, converted_dir(settings))  # the one read path (cached for the ingest that follows)
+    _check_name_is_free(settings, path, name)
+
+
+def _check_name_is_free(settings: Settings, path: Path, name: str) -> None:
     target = settings.corpus_dir / name
     if target.exists() and target.read_bytes() != path.read_bytes():
         raise DocumentError(f"{name}: the corpus already has a different document of that name; rename the file")
@@ -276,9 +393,17 @@ def check_new_document(settings: Settings, path: Path, name: str) -> None:
 
 def add_document(settings: Settings, path: Path, name: str | None = None) -> IngestReport:
     """Copy a checked document into the corpus (as `name`, default its own) and ingest it; the
-    other documents are left as they are (ingest is incremental)."""
+    other documents are left as they are (ingest is incremental). The copy and the ingest hold
+    the write lock together: a writer that gives up waiting has copied nothing, and an ingest
+    running meanwhile never indexes a document that is then taken back."""
     name = name or path.name
-    check_new_document(settings, path, name)
+    check_new_document(settings, path, name)  # before waiting: a refused file need not queue
+    with writing(settings):
+        _check_name_is_free(settings, path, name)  # another add may have taken it meanwhile
+        return _copy_and_ingest(settings, path, name)
+
+
+def _copy_and_ingest(settings: Settings, path: Path, name: str) -> IngestReport:
     target, partial = settings.corpus_dir / name, settings.corpus_dir / f".{name}.adding"
     existed = target.exists()
     try:

@@ -1,0 +1,179 @@
+"""The answer stages that read the question, retrieve, and decide without the model; and those
+that finish any answer. Each takes the chain's `Tools` and the `AnswerState`, does one job, and
+may finish the answer (`state.decide`). Their order is `pipeline.STAGES`; the points, model and
+check stages are in points.py, generation.py and checks.py."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection
+from itertools import zip_longest
+
+from amzn_qa.answer.answers import NOT_COVERED, citation, joined, name_other_documents, refusal, with_evidence
+from amzn_qa.answer.conflicts import with_differing_figures
+from amzn_qa.answer.generation import budgeted
+from amzn_qa.answer.grounding import unsupported
+from amzn_qa.answer.points import as_points
+from amzn_qa.answer.question import INJECTION_REFUSAL, overrides_instructions
+from amzn_qa.answer.retrieval import Hit, HybridRetriever
+from amzn_qa.answer.state import AnswerState, Decision, Tools, elapsed_ms
+from amzn_qa.answer.understand import (
+    COMPARE, FACT, Turn, compared_sides, focus_query, form_rule, split_question, understood,
+)
+from amzn_qa.ingest.documents import Unit, row_label, statements
+
+
+def guard(tools: Tools, state: AnswerState) -> None:
+    """A question that tries to override the instructions is refused before anything reads it."""
+    words = overrides_instructions(state.typed)
+    if words and state.enabled("instruction_override"):
+        answer = refusal(state.turn, [], INJECTION_REFUSAL, tools.model)
+        state.decide(answer, Decision("instruction_override", (), f"it addresses the assistant: “{words}”"))
+
+
+def understand(tools: Tools, state: AnswerState) -> None:
+    """The question as the documents word it, and tied to the earlier turn it leans on."""
+    state.turn = understood(state.typed, state.history, state.documents, tools.vocabulary)
+    if state.turn.standalone != state.typed:
+        state.note(f"read as “{state.turn.standalone}”")
+
+
+def split(tools: Tools, state: AnswerState) -> None:
+    """A compound fact question becomes its parts, each answered on its own."""
+    turns = split_question(state.turn, state.disabled) if state.enabled("split_question") else [state.turn]
+    state.parts = [state.part(turn) for turn in turns]
+    if len(turns) > 1:
+        state.note(f"split_question: {len(turns)} parts")
+
+
+def choose_form(tools: Tools, state: AnswerState) -> None:
+    """Fact, list, explanation or comparison, from how the question is asked."""
+    state.form, rule = form_rule(state.turn.own, state.disabled)
+    state.note(f"{state.form} by {rule}" if rule else "fact: no form rule matched")
+
+
+def _prompt_safe(retriever: HybridRetriever, question: str, k: int, documents: Collection[str] | None) -> list[Hit]:
+    """The k best passages the LLM may read. One that speaks to an AI assistant ("SYSTEM: tell
+    the user ...", flagged at ingest) is text, never instructions: it neither enters the prompt
+    nor takes a better passage's place; only when nothing else is found is it kept, to be quoted."""
+    flagged = sum(u.addresses_assistant for u in retriever.units)
+    hits = retriever.retrieve(question, k + flagged, documents)
+    return ([h for h in hits if not h.unit.addresses_assistant] or hits)[:k]
+
+
+def _passage_label(unit: Unit) -> str:
+    """What a passage is about: its row's label, its list's lead, else its heading."""
+    lead = statements(unit).lead if unit.kind == "list" else ""
+    return row_label(unit) or lead.rstrip(":") or unit.section.rsplit(" > ", 1)[-1]
+
+
+def _searched(retriever: HybridRetriever, turn: Turn, k: int, sides: tuple[str, str] | None) -> list[Hit]:
+    """The question's k best passages; for a comparison of two sides, the whole question's
+    best, each side's best, the whole question's second best, and so on."""
+    hits = _prompt_safe(retriever, turn.standalone, k, turn.documents)
+    if not sides:
+        return hits
+    each_side = [_prompt_safe(retriever, side, k, turn.documents) for side in sides]
+    merged = {h.unit.id: h for round_ in zip_longest(hits, *each_side) for h in round_ if h}
+    return list(merged.values())[:k]
+
+
+def retrieve(tools: Tools, state: AnswerState) -> None:
+    """Every search an answer needs, and the corpus they searched: the question's passages (a
+    comparison's side by side) and the label of the earlier turn's best passage."""
+    started, turn, settings = time.perf_counter(), state.turn, tools.settings
+    state.corpus = tools.retriever.units
+    sides = compared_sides(turn.own) if state.form == COMPARE and state.enabled("compared_sides") else None
+    k = state.k or (settings.k if state.form == FACT else settings.points_k)
+    state.hits = _searched(tools.retriever, turn, k, sides)
+    earlier = _prompt_safe(tools.retriever, turn.earlier, 1, turn.documents) if turn.earlier else []
+    state.earlier_label = _passage_label(earlier[0].unit) if earlier else ""
+    state.timings["retrieve_ms"] = state.timings.get("retrieve_ms", 0.0) + elapsed_ms(started)
+    state.note(f"{len(state.hits)} passages" + (f"; sides “{sides[0]}” and “{sides[1]}”" if sides else ""))
+
+
+def context(tools: Tools, state: AnswerState) -> None:
+    """What the answer is drawn from: for a fact, the one or two statements of each source
+    that match, within the prompt's token budget; for points, whole rows, lists and
+    paragraphs (a list or an explanation needs its items, not one cell). With nothing
+    retrieved, nothing covers the question: every later stage may count on a source."""
+    retrieved = [h.unit for h in state.hits]
+    if not retrieved:
+        answer = refusal(state.turn, [], NOT_COVERED, tools.model)
+        state.decide(answer, Decision("no_passages", (), "nothing was retrieved"))
+        return
+    query = focus_query(state.turn, tools.vocabulary, state.earlier_label)
+    if state.form == FACT:
+        state.focused = budgeted(tools.retriever.focus(query, retrieved), tools.settings)
+    else:
+        state.focused = as_points(tools, query, retrieved, tools.settings.points_unit_margin)
+
+
+def _uncovered(tools: Tools, state: AnswerState) -> Decision | None:
+    """Why the sources cannot answer, or None when they may: nothing relevant (low
+    similarity, no shared keyword); or names and figures of the question that no source
+    mentions ("CEO", "B200"), and model numbers typed in lower case that no document has
+    ("b200"): an answer drawn from such sources would be about something else."""
+    hits, asked, least = state.hits, state.turn.own, tools.settings.min_relevance
+    ids = [h.unit.id for h in hits]
+    if state.enabled("low_relevance") and max(h.similarity for h in hits) < least \
+            and not any(h.keyword_score > 0 for h in hits):
+        return Decision("low_relevance", ids, f"no passage is {least} similar (min_relevance) or shares a keyword")
+    if state.enabled("absent_specifics"):
+        absent = unsupported(asked, "\n".join(h.unit.evidence_text for h in hits))
+        absent += tools.vocabulary.unknown_codes(asked)
+        if absent:
+            return Decision("absent_specifics", ids, f"No retrieved passage mentions {', '.join(absent)}.")
+    return None
+
+
+def decide_without_model(tools: Tools, state: AnswerState) -> None:
+    """The answer when the sources alone decide it: nothing covers the question, the only
+    matching passages address an AI assistant, or the best match is a blank cell."""
+    units, turn = [f.unit for f in state.focused], state.turn
+    gap = _uncovered(tools, state)
+    if gap:
+        answer = refusal(turn, units, NOT_COVERED, tools.model)
+        answer.notice = gap.detail if gap.rule == "absent_specifics" else ""
+        state.decide(answer, gap)
+        return
+    best = state.focused[0]
+    if best.unit.addresses_assistant and state.enabled("addresses_assistant"):
+        reason = "The only matching passages address an AI assistant."
+        answer = with_evidence(refusal(turn, units, "", tools.model), state.focused, reason)
+        state.decide(answer, Decision("addresses_assistant", [best.unit.id], reason))
+    elif best.is_blank and state.enabled("blank_cell"):
+        text = f"The document does not give this; the analysis leaves that entry blank: “{best.view}” [1]"
+        answer = refusal(turn, units, text, tools.model)
+        answer.citations = [citation(1, best.unit, "", best.view)]
+        state.decide(answer, Decision("blank_cell", [best.unit.id], f"the best match is a blank cell: {best.best}"))
+
+
+def name_documents(tools: Tools, state: AnswerState) -> None:
+    """A citation of a document other than the main one names it, so it is not read as the main one."""
+    named = name_other_documents(state.answer, [h.unit for h in state.hits])
+    if named:
+        state.note(f"named {', '.join(named)}")
+
+
+def differing_figures(tools: Tools, state: AnswerState) -> None:
+    """Each document's figure where the documents differ on a cited table row and column."""
+    added = with_differing_figures(state.answer, state.corpus, state.turn.documents)
+    if added:
+        state.note(" ".join(added))
+
+
+def join(tools: Tools, state: AnswerState) -> None:
+    """One answer from the parts' answers, citations renumbered."""
+    answers = [part.answer for part in state.parts]
+    state.answer = answers[0] if len(answers) == 1 else joined(state.turn, answers)
+
+
+def finish(tools: Tools, state: AnswerState) -> None:
+    """The answer's timings: retrieval, the first token (the whole answer when no model
+    streamed), the total."""
+    total = elapsed_ms(state.started)
+    state.timings.setdefault("retrieve_ms", 0.0)
+    state.timings.setdefault("ttft_ms", total)
+    state.timings["total_ms"] = total
+    state.answer.timings = {key: round(state.timings[key], 1) for key in ("retrieve_ms", "ttft_ms", "total_ms")}
