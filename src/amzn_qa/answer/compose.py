@@ -2,13 +2,15 @@
 
 Each point of a list, an explanation or a comparison shows only the cell, bullet or sentence
 that answers, led by what it is about:
-- a table's rows under one point: each row's label and its cell in the one column the question
-  asks about (the column most of the rows' best-matching statements are in);
+- a table's rows under one point, for a list question: each row's label and its cell in the one
+  column the question asks about (the column of the best-matching row's best statement);
 - a bulleted list, for a list question: its label and every item, each cut to its first words;
-- any other source: its subject (a row's table and label, a list's label) and its best statement.
-Nothing is reworded, only left out, so a point stays grounded in its source. Points are then
-kept, in order, while the answer is within its form's word count (WORDS_BY_FORM): the first
-points are the best-retrieved, and what follows them was what made answers pastes.
+- any other source of a list: its subject (a row's table and label, a list's label) and its best
+  statement.
+An explanation's or a comparison's points keep their statements (cut to one each, they lost the
+facts: dev explain 0.886 -> 0.091). Nothing is reworded, only left out, so a point stays grounded
+in its source. Points are then kept, in order, while the answer is within its form's word count
+(WORDS_BY_FORM): the first points are the best-retrieved, and what follows them made the pastes.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from amzn_qa.ingest.documents import row_label, statements, table_title
 _MARKER = re.compile(r"\[(\d+)\]$")
 MAX_CELL_WORDS = 14  # a table cell or list item shown in a list of items
 MAX_POINT_WORDS = 30  # one point of an explanation or a comparison
-# About half the evaluation's word budget of each kind (evals/README.md "Focus"), chosen on dev:
-# a list 90 (dev focused 0.37, against 0.20 uncapped), an explanation 150, a comparison 100.
+# Under the evaluation's word budget of each kind (evals/README.md "Metrics"), chosen on dev:
+# a list 90 (dev focused 0.37; 0.10 uncapped), an explanation 150, a comparison 100.
 WORDS_BY_FORM = {LIST: 90, EXPLAIN: 150, COMPARE: 100}
 
 
