@@ -2,7 +2,8 @@
 a list question's bulleted list as its items, any other source as its subject and best
 statement; then only as many points as fit the form's word count, each still cited."""
 
-from amzn_qa.answer.compose import asked_column, cited_count, compact_lines, shortened, within_words
+from amzn_qa.answer.compose import asked_column, compact_lines, shortened, within_words
+from amzn_qa.answer.grounding import cited_numbers
 from amzn_qa.answer.points import _table_of, compact_points
 from amzn_qa.answer.retrieval import Focused
 from amzn_qa.ingest.documents import Unit
@@ -44,10 +45,10 @@ def test_points_are_kept_while_within_the_word_count_and_end_cited():
     lines = ["- Chips (Price):", "  - A1: $1K [1]", "  - B2: $2K [2]", "- Risks:", "  - Power: grid limits", "  - Cost: rising [3]"]
     assert within_words(lines, 11) == lines[:3]
     assert within_words(lines, 1) == lines[:1]  # the first line always
-    assert cited_count(within_words(lines, 11)) == 2 and cited_count(lines) == 3
+    assert cited_numbers("\n".join(within_words(lines, 11)), 9) == [1, 2] and cited_numbers("\n".join(lines), 9) == [1, 2, 3]
 
 
 def test_a_points_answer_fits_its_forms_word_count():
     many = [_row(str(n), f"T{n} — Chip: X{n}. Notes: {'word ' * 25}.", f"Notes: {'word ' * 25}.") for n in range(8)]
     lines = compact_points(many, "explain")
-    assert sum(len(line.split()) for line in lines) <= 150 and cited_count(lines) < len(many)
+    assert sum(len(line.split()) for line in lines) <= 150 and len(cited_numbers("\n".join(lines), 9)) < len(many)

@@ -115,8 +115,3 @@ def within_words(lines: list[str], most: int) -> list[str]:
         kept.pop()
     return kept
 
-
-def cited_count(lines: list[str]) -> int:
-    """How many sources the kept lines cite: their markers run 1, 2, … in order."""
-    return max((int(n) for line in lines for n in _MARKER.findall(line)), default=0)
-

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from itertools import groupby
 
 from amzn_qa.answer.answers import Answer, Token, citation
-from amzn_qa.answer.compose import WORDS_BY_FORM, cited_count, compact_lines, within_words
+from amzn_qa.answer.compose import WORDS_BY_FORM, compact_lines, within_words
+from amzn_qa.answer.grounding import cited_numbers
 from amzn_qa.answer.retrieval import Focused
 from amzn_qa.answer.state import AnswerState, Decision, Tools
 from amzn_qa.answer.understand import COMPARE, FACT, LIST
@@ -123,10 +124,11 @@ def points(tools: Tools, state: AnswerState) -> Iterator[Token]:
     # unchanged, fresh round 8 one case fewer).
     if state.enabled("whole_tables") and state.form != COMPARE:
         chosen = with_whole_tables(tools, state.turn.standalone, chosen, state.corpus)
-    lines = point_lines(chosen)
     if state.enabled("compact_points"):
         lines = compact_points(chosen, state.form)
-        chosen = chosen[:cited_count(lines)]
+        chosen = chosen[:max(cited_numbers("\n".join(lines), len(chosen)), default=0)]
+    else:
+        lines = point_lines(chosen)
     turn = state.turn
     citations = [citation(n, f.unit, "", f.view) for n, f in enumerate(chosen, 1)]
     answer = Answer(turn.typed, "\n".join(lines), False, True, citations, {}, tools.model,

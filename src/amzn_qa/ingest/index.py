@@ -36,6 +36,7 @@ from amzn_qa.ingest.documents import (  # noqa: E402
 )
 from amzn_qa.ingest.catalog import document_info, overrides_for, read_catalog, with_info  # noqa: E402
 from amzn_qa.ingest.lock import LockTimeout, exclusive  # noqa: E402
+from amzn_qa.ingest.hidden import Hidden  # noqa: E402
 from amzn_qa.models import embedding_model_dir  # noqa: E402
 
 BATCH = 64
@@ -63,7 +64,7 @@ class IngestReport:
     warnings: list[str] = field(default_factory=list)  # "file:line: ..." of every document indexed
     converted: list[str] = field(default_factory=list)  # PDF, DOCX, HTML converted in this run
     reused: list[str] = field(default_factory=list)  # ... whose conversion came from the cache
-    hidden: list[str] = field(default_factory=list)  # "file: page 2: invisible text ..." left out
+    hidden: list[tuple[str, Hidden]] = field(default_factory=list)  # (file name, place) left out as invisible
     units: int = 0
     seconds: float = 0.0
 
@@ -77,9 +78,9 @@ class IngestReport:
         if self.converted or self.reused:
             text += f"; conversions: {len(self.converted)} converted, {len(self.reused)} unchanged (cached)"
         if self.hidden:
-            files = len({h.split(":", 1)[0] for h in self.hidden})
+            files = len({name for name, _ in self.hidden})
             text += f"; invisible text left out: {len(self.hidden)} place{'s' * (len(self.hidden) != 1)} in {files} document{'s' * (files != 1)}"
-        warnings = [f"warning: {w}" for w in self.hidden + self.warnings]
+        warnings = [f"warning: {w}" for w in [f"{name}: {place}" for name, place in self.hidden] + self.warnings]
         return "\n".join([text] + [f"skipped {p}" for p in self.problems] + warnings)
 
 
@@ -204,7 +205,7 @@ def _plan(settings: Settings, report: IngestReport) -> dict[str, tuple[str, list
         info = document_info(path.name, text, overrides_for(catalog, path.name))
         units = _paged(with_info(chunk_markdown(text, path.name), info), document)
         report.warnings += [str(a) for a in assistant_addresses(text, path.name)]
-        report.hidden += [f"{path.name}: {hidden}" for hidden in document.hidden]
+        report.hidden += [(path.name, hidden) for hidden in document.hidden]
         # The metadata and page breaks are part of what is indexed: a change re-ingests.
         pages = f"\n{list(document.page_starts)}" if document.page_starts else ""
         digest = hashlib.sha256(f"{CHUNKER_VERSION}{pages}\n{info}\n{text}".encode()).hexdigest()
