@@ -61,10 +61,10 @@ def hits(*units: Unit, similarity=0.8, keyword=1.0) -> list[Hit]:
 
 def test_the_stages_run_in_this_order():
     assert [s.name for s in STAGES] == [
-        "guard", "understand", "split", "form", "retrieve", "context", "decide_without_model", "points",
-        "generate", "check", "name_documents", "differing_figures", "join", "finish",
+        "guard", "understand", "split", "form", "retrieve", "context", "decide_without_model", "derive",
+        "compare_sides", "points", "generate", "check", "name_documents", "differing_figures", "join", "finish",
     ]
-    assert [s.name for s in STAGES if s.per_part] == [s.name for s in STAGES[3:12]]
+    assert [s.name for s in STAGES if s.per_part] == [s.name for s in STAGES[3:14]]
     assert [s.name for s in STAGES if s.finishing] == ["name_documents", "differing_figures", "finish"]
 
 
@@ -325,3 +325,16 @@ def test_switching_off_the_rule_that_refused_a_question_changes_its_answer(share
     answer = ablated.ask("Who is the CEO of Amazon?")
     assert answer.mode == "evidence" and decisions(answer) == [("check", "grounding")]
     assert "Jassy" in answer.notice and "Jassy" not in answer.answer
+
+
+@pytest.mark.parametrize("draft, rule", [("40+ warehouses [1].", "unit_noun"), ("40+ stores [1].", "passed_checks")])
+def test_a_figure_keeps_the_unit_noun_its_source_gives_it(draft, rule):
+    shops = unit("shops", "row", "Gadget Shops — Metric: Footprint. Current: 40+ stores.")
+    state = AnswerState("How many warehouses are there?", focused=[focused(shops)], corpus=[shops], draft=draft)
+    check(tools(), state)
+    assert state.noted["rule"] == rule and "warehouses" not in state.answer.answer
+    assert state.answer.mode == ("answer" if rule == "passed_checks" else "evidence")
+    state = AnswerState("How many warehouses?", focused=[focused(shops)], corpus=[shops], draft=draft,
+                        disabled=frozenset({"unit_noun"}))
+    check(tools(), state)
+    assert state.noted["rule"] != "unit_noun"

@@ -59,6 +59,9 @@ class Answer:
     # Each stage that ran: {"stage", "ms"}; the one that decided also "rule", "evidence" (unit
     # ids), "detail"; a compound question's stages also "part" (README "How it works").
     trace: list[dict] = field(default_factory=list)
+    # A derived figure's step: {"operation", "inputs" (figures as the sources write them),
+    # "bound" (a range's end used, or null), "result"}; None for any other answer.
+    calculation: dict | None = None
 
     def to_json(self) -> dict:
         """The stable shape of `amzn-qa ask --json` and `POST /api/ask` (see README)."""
@@ -72,6 +75,7 @@ class Answer:
             "model": self.model,
             "mode": self.mode,
             "trace": self.trace,
+            **({"calculation": self.calculation} if self.calculation else {}),
         }
 
 
@@ -101,6 +105,15 @@ def citation(n: int, unit: Unit, answer_text: str, quote: str = "") -> Citation:
 def drafted(turn: Turn, text: str, units: list[Unit], model: str, notice: str = "") -> Answer:
     """An answer not yet checked: the text as given, no citations."""
     return Answer(turn.typed, text, False, True, [], {}, model, turn.standalone, units, notice)
+
+
+def gives_instead(answer: Answer, missing: str, closest: Focused) -> Answer:
+    """A refusal that says what the document gives instead: the closest statement, cited."""
+    statement = closest.view.replace("\n", " ")
+    answer.answer = f"The document does not give this for {missing}; the closest it gives is: “{statement}” [1]"
+    answer.refused, answer.mode = True, "refusal"
+    answer.citations = [citation(1, closest.unit, "", closest.view)]
+    return answer
 
 
 def refusal(turn: Turn, units: list[Unit], text: str, model: str) -> Answer:

@@ -10,7 +10,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from amzn_qa.answer.answers import NOT_COVERED, Answer, cited, drafted, joined, quoted, with_evidence
+from amzn_qa.answer.answers import (
+    NOT_COVERED, Answer, cited, drafted, gives_instead, joined, quoted, with_evidence,
+)
+from amzn_qa.answer.alignment import missing_qualifiers, subject_names
+from amzn_qa.answer.arithmetic import Quantity, quantities
 from amzn_qa.answer.grounding import (
     cells_holding, cited_numbers, figures, grounding_problems, is_refusal, keep_citations, labelled_cell,
     not_the_asked_period, off_topic, only_a_label, other_period, says_nothing_new, support_score,
@@ -147,6 +151,23 @@ def _wrong_kind_of_figure(state: AnswerState, draft: Draft) -> Verdict | None:
     return None
 
 
+def _same_value(a: Quantity, b: Quantity) -> bool:
+    return (a.low, a.high) == (b.low, b.high)
+
+
+def _other_unit_noun(state: AnswerState, draft: Draft) -> Verdict | None:
+    """A figure's unit noun is grounded with it: "40+ stores" is not backed by "40+ warehouses".
+    An answer's counted noun the sources never put after that figure, where they put another,
+    is a neighbour's figure."""
+    held = quantities(draft.evidence)
+    for q in (q for q in quantities(draft.text) if q.noun):
+        nouns = {s.noun for s in held if _same_value(s, q) and s.noun}
+        if nouns and q.noun not in nouns:
+            return Verdict("unit_noun", "evidence",
+                           f"The sources give {q.surface} {', '.join(sorted(nouns))}, not {q.noun}.")
+    return None
+
+
 def _other_period_column(state: AnswerState, draft: Draft) -> Verdict | None:
     """The cell a figure came from must not be another period's column than the one asked
     about (nor, when the cited table has a column for the period asked, any other column)."""
@@ -191,6 +212,16 @@ def _off_topic(state: AnswerState, draft: Draft) -> Verdict | None:
     return None
 
 
+def _misaligned(state: AnswerState, draft: Draft) -> Verdict | None:
+    """The cited sources must carry every name the question qualifies its subject with
+    (answer/alignment.py): Trainium 2's price does not answer a question about Trainium 3."""
+    corpus = state.corpus
+    missing = missing_qualifiers(state.turn.own, draft.cited, corpus, subject_names(corpus))
+    if missing:
+        return Verdict("qualifier_alignment", "gives_instead", ", ".join(missing))
+    return None
+
+
 def _labelled_cell(state: AnswerState, draft: Draft) -> None:
     """An answer that is exactly one cell of a cited row names its row and column, so that a
     follow-up's answer says what it is about."""
@@ -209,9 +240,11 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("wrong_pointer", _wrong_pointer),
     ("unsupported_wording", _unsupported_wording),
     ("wrong_kind_of_figure", _wrong_kind_of_figure),
+    ("unit_noun", _other_unit_noun),
     ("other_period_column", _other_period_column),
     ("whole_cell", _whole_cell),
     ("off_topic", _off_topic),
+    ("qualifier_alignment", _misaligned),
     ("labelled_cell", _labelled_cell),
 )
 
@@ -225,7 +258,7 @@ def checked(tools: Tools, state: AnswerState, text: str) -> tuple[Answer, Decisi
     for rule, check in CHECKS:
         verdict = check(state, draft) if state.enabled(rule) else None  # "" is always enabled
         if verdict:
-            shown = _shown_instead(tools, state, answer, verdict)
+            shown = _shown_instead(tools, state, answer, verdict, draft)
             evidence = [u.id for u in draft.cited] or [c.chunk_id for c in shown.citations]
             return shown, Decision(verdict.rule, evidence, verdict.reason)
     answer = cited(answer, draft.text, draft.numbers, units)
@@ -233,7 +266,9 @@ def checked(tools: Tools, state: AnswerState, text: str) -> tuple[Answer, Decisi
     return answer, Decision("passed_checks", [u.id for u in draft.cited], repaired)
 
 
-def _shown_instead(tools: Tools, state: AnswerState, answer: Answer, verdict: Verdict) -> Answer:
+def _shown_instead(tools: Tools, state: AnswerState, answer: Answer, verdict: Verdict, draft: Draft) -> Answer:
+    if verdict.shows == "gives_instead":
+        return gives_instead(answer, verdict.reason, next(f for f in state.focused if f.unit == draft.cited[0]))
     if verdict.shows == "refusal":
         answer.answer, answer.refused, answer.mode = NOT_COVERED, True, "refusal"
         return answer

@@ -27,11 +27,14 @@ _NUMBER = re.compile(
 # "50-70K", "$50K–$70K", "30 to 40%": the suffix of a range's end applies to its start too.
 _RANGE_LINK = re.compile(r"^\s*(?:-|–|—|to)\s*\$?$")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9&'’\-]*[A-Za-z0-9]|[A-Za-z]")
-_SENTENCE_BREAK = re.compile(r"(?:[.!?:;]\s+|\n+|^\s*[-*•]\s+|\[\d+\]\s*)")
+# A sentence ends at its stop and any closing quote or bracket ('…Anthropic." What figure').
+_SENTENCE_BREAK = re.compile(r"(?:[.!?:;][\"'”’)\]]*\s+|\n+|^\s*[-*•]\s+|\[\d+\]\s*)")
 # Words that are capitalised for reasons other than being a name.
 _NOT_NAMES = frozenset(
     "i a an the this that these those it its in on at of for to and or but if as by from with "
-    "yes no not however also according source sources document answer note".split()
+    "yes no not however also according source sources document answer note "
+    # chat shorthand any message may use
+    "tl dr tldr fyi pls plz asap imo imho btw thx ty".split()
 )
 REFUSAL = re.compile(
     r"(does not|doesn't|do not|don't|did not|cannot|can't|could not|unable to)\s+"

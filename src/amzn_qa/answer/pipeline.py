@@ -15,6 +15,8 @@ from itertools import groupby
 
 from amzn_qa.answer.answers import Answer, Token
 from amzn_qa.answer.checks import CHECKS, check
+from amzn_qa.answer.comparison import compare_sides
+from amzn_qa.answer.derived import derive
 from amzn_qa.answer.generation import generate
 from amzn_qa.answer.points import points
 from amzn_qa.answer.stages import (
@@ -43,6 +45,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("retrieve", retrieve, per_part=True, optional=False),
     Stage("context", context, per_part=True, optional=False),
     Stage("decide_without_model", decide_without_model, per_part=True),
+    Stage("derive", derive, per_part=True),
+    Stage("compare_sides", compare_sides, per_part=True),
     Stage("points", points, per_part=True),
     Stage("generate", generate, per_part=True),
     Stage("check", check, per_part=True, optional=False),
@@ -58,7 +62,7 @@ STAGES: tuple[Stage, ...] = (
 RULES: tuple[str, ...] = (
     "instruction_override",  # guard
     "split_question",  # split
-    *(rule for rule, _, _ in FORM_RULES),  # form: compare_form, fact_form, explain_form, list_form
+    *(rule for rule, _, _ in FORM_RULES),  # form: derived_form, compare_form, fact_form, explain_form, list_form
     "compared_sides",  # retrieve
     "low_relevance", "absent_specifics", "addresses_assistant", "blank_cell",  # decide_without_model
     "whole_tables", "compact_points",  # points

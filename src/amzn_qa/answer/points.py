@@ -9,12 +9,13 @@ import re
 from collections.abc import Iterator
 from itertools import groupby
 
-from amzn_qa.answer.answers import Answer, Token, citation
+from amzn_qa.answer.alignment import missing_qualifiers, subject_names
+from amzn_qa.answer.answers import Answer, Token, citation, gives_instead, refusal
 from amzn_qa.answer.compose import WORDS_BY_FORM, compact_lines, within_words
 from amzn_qa.answer.grounding import cited_numbers
 from amzn_qa.answer.retrieval import Focused
 from amzn_qa.answer.state import AnswerState, Decision, Tools
-from amzn_qa.answer.understand import COMPARE, FACT, LIST
+from amzn_qa.answer.understand import COMPARE, DERIVED, FACT, LIST
 from amzn_qa.ingest.documents import Unit, holds_row, table_rows, table_title
 
 # A table longer than this is a dataset to quote from, not a list of points to give whole.
@@ -110,11 +111,23 @@ def compact_points(chosen: list[Focused], form: str) -> list[str]:
     return within_words(lines, WORDS_BY_FORM[form])
 
 
+def _not_about_the_question(tools: Tools, state: AnswerState, chosen: list[Focused]) -> bool:
+    """Points that do not carry a name the question qualifies its subject with are about
+    something else: the answer says so and what the document gives instead."""
+    missing = missing_qualifiers(state.turn.own, [f.unit for f in chosen], state.corpus, subject_names(state.corpus))
+    if not missing or not state.enabled("qualifier_alignment"):
+        return False
+    answer = gives_instead(refusal(state.turn, [f.unit for f in chosen], "", tools.model), ", ".join(missing), chosen[0])
+    state.decide(answer, Decision("qualifier_alignment", [chosen[0].unit.id], ", ".join(missing)))
+    return True
+
+
 def points(tools: Tools, state: AnswerState) -> Iterator[Token]:
     """The stage: a list, an explanation or a comparison answered as cited points, in
     retrieval order (which weighs the whole unit, so it keeps more of what an explanation needs
-    than the order of single best statements); a fact is left to the model."""
-    if state.form == FACT:
+    than the order of single best statements); a fact, or a derived figure not calculated, is
+    left to the model."""
+    if state.form in (FACT, DERIVED):
         return
     rank = {h.unit.id: n for n, h in enumerate(state.hits)}
     by_rank = sorted(without_covered_tables(state.focused), key=lambda f: rank[f.unit.id])
@@ -130,6 +143,9 @@ def points(tools: Tools, state: AnswerState) -> Iterator[Token]:
     else:
         lines = point_lines(chosen)
     turn = state.turn
+    if _not_about_the_question(tools, state, chosen):
+        yield Token(state.answer.answer)
+        return
     citations = [citation(n, f.unit, "", f.view) for n, f in enumerate(chosen, 1)]
     answer = Answer(turn.typed, "\n".join(lines), False, True, citations, {}, tools.model,
                     turn.standalone, [f.unit for f in chosen], mode="quote")

@@ -213,15 +213,7 @@ class HybridRetriever:
         one. Units far less relevant than the best are left out of the prompt.
         """
         cut = [statements(u) for u in units]
-        texts = [f"{c.lead} {item}".strip() for c in cut for item in c.items]
-        vectors = self._statement_vectors(texts)
-        question = embeddings().embed_query(query)
-        asked = set(keywords(query))
-        scores = iter([
-            sum(q * v for q, v in zip(question, vector))
-            + KEYWORD_WEIGHT * len(asked & set(keywords(text))) / max(len(asked), 1)
-            for text, vector in zip(texts, vectors)
-        ])
+        scores = iter(self._statement_scores(query, [f"{c.lead} {item}".strip() for c in cut for item in c.items]))
         focused = []
         for unit, c in zip(units, cut):
             ranked = sorted(((next(scores), i) for i in range(len(c.items))), reverse=True)
@@ -233,6 +225,25 @@ class HybridRetriever:
         margin = unit_margin if unit_margin is not None else self.settings.unit_margin
         focused = [f for f in focused if f.relevance >= top - margin]
         return sorted(focused, key=lambda f: -f.relevance)
+
+    def ranked_statements(self, query: str, units: list[Unit]) -> list[tuple[float, Unit, str]]:
+        """Every statement of the units with how well it matches the query, best first."""
+        pairs = [(u, item) for u in units for item in statements(u).items]
+        leads = {u.id: statements(u).lead for u in units}
+        scores = self._statement_scores(query, [f"{leads[u.id]} {item}".strip() for u, item in pairs])
+        return sorted(((score, u, item) for score, (u, item) in zip(scores, pairs)), key=lambda s: -s[0])
+
+    def _statement_scores(self, query: str, texts: list[str]) -> list[float]:
+        """Cosine similarity of each statement to the query, plus the share of the query's
+        keywords it has."""
+        vectors = self._statement_vectors(texts)
+        question = embeddings().embed_query(query)
+        asked = set(keywords(query))
+        return [
+            sum(q * v for q, v in zip(question, vector))
+            + KEYWORD_WEIGHT * len(asked & set(keywords(text))) / max(len(asked), 1)
+            for text, vector in zip(texts, vectors)
+        ]
 
     def _statement_vectors(self, texts: list[str]) -> list[list[float]]:
         missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]

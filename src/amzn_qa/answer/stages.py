@@ -18,7 +18,7 @@ from amzn_qa.answer.question import INJECTION_REFUSAL, overrides_instructions
 from amzn_qa.answer.retrieval import Hit, HybridRetriever
 from amzn_qa.answer.state import AnswerState, Decision, Tools, elapsed_ms
 from amzn_qa.answer.understand import (
-    COMPARE, FACT, Turn, compared_sides, focus_query, form_rule, split_question, understood,
+    COMPARE, DERIVED, FACT, Turn, compared_sides, focus_query, form_rule, split_question, understood,
 )
 from amzn_qa.ingest.documents import Unit, row_label, statements
 
@@ -84,7 +84,7 @@ def retrieve(tools: Tools, state: AnswerState) -> None:
     started, turn, settings = time.perf_counter(), state.turn, tools.settings
     state.corpus = tools.retriever.units
     sides = compared_sides(turn.own) if state.form == COMPARE and state.enabled("compared_sides") else None
-    k = state.k or (settings.k if state.form == FACT else settings.points_k)
+    k = state.k or (settings.k if state.form == FACT else settings.points_k)  # a derived figure reads more
     state.hits = _searched(tools.retriever, turn, k, sides)
     earlier = _prompt_safe(tools.retriever, turn.earlier, 1, turn.documents) if turn.earlier else []
     state.earlier_label = _passage_label(earlier[0].unit) if earlier else ""
@@ -103,7 +103,7 @@ def context(tools: Tools, state: AnswerState) -> None:
         state.decide(answer, Decision("no_passages", (), "nothing was retrieved"))
         return
     query = focus_query(state.turn, tools.vocabulary, state.earlier_label)
-    if state.form == FACT:
+    if state.form in (FACT, DERIVED):
         state.focused = budgeted(tools.retriever.focus(query, retrieved), tools.settings)
     else:
         state.focused = as_points(tools, query, retrieved, tools.settings.points_unit_margin)

@@ -16,8 +16,19 @@ from dataclasses import dataclass
 from amzn_qa.answer.grounding import names
 from amzn_qa.answer.vocabulary import Vocabulary
 
-FACT, LIST, EXPLAIN, COMPARE = "fact", "list", "explain", "compare"
+FACT, LIST, EXPLAIN, COMPARE, DERIVED = "fact", "list", "explain", "compare", "derived"
 
+# An arithmetic step the question asks for (a gap, a midpoint, an implied per-unit figure), in
+# the words any such question uses.
+_DERIVED = re.compile(
+    r"\b(mid-?point|average of|how many (more|fewer)|how much (more|less) (do|does|is|are|will|would) .{1,40} need"
+    r"|(gap|difference|delta|spread|saving|savings|shortfall|headroom) (between|to|from|vs|of|per|in)"
+    r"|(what|how)('s| is| was)? the (gap|difference|delta|spread|saving|savings|shortfall|ratio|multiple|sum|total)"
+    r"|how many times|times (more|bigger|larger|as)|ratio of|implied\b.{0,40}\bper\b|divided by|combined|in total"
+    r"|add(ed)? up|(%|percent|pct) (more|less|higher|lower|cheaper|bigger|smaller) than"
+    r"|to go|short of|still (need|left)|need to (add|hit|reach|grow))",
+    re.I,
+)
 _COMPARE = re.compile(
     r"\b(vs\.?|versus|compared?|comparison|differences?|differ|relative to|"
     r"highest|lowest|most|least|biggest|largest|smallest|best|worst|rank|ranking)\b", re.I
@@ -48,7 +59,7 @@ _FACT = re.compile(
 
 # The form rules in the order they are tried, each named (README "How it works"): the first
 # that matches decides; none matching is a fact.
-FORM_RULES = (("compare_form", _COMPARE, COMPARE), ("fact_form", _FACT, FACT),
+FORM_RULES = (("derived_form", _DERIVED, DERIVED), ("compare_form", _COMPARE, COMPARE), ("fact_form", _FACT, FACT),
               ("explain_form", _EXPLAIN, EXPLAIN), ("list_form", _LIST, LIST))
 
 

@@ -87,12 +87,23 @@ class Vocabulary:
         the documents' names spelled out), and the documents' names capitalised as they write
         them ("azure" -> "Azure"); other known words are left as typed."""
         question = _SHORT_QUARTER.sub(lambda m: f"Q{m.group(1) or m.group(3)} 20{m.group(2) or m.group(4)}", question)
+        question = _PHRASE.sub(lambda m: self._as_acronym(m.group()), question)
         return _TOKEN.sub(lambda m: self._resolved_word(m.group()), question)
 
     def unknown_codes(self, question: str) -> list[str]:
         """Model numbers and codes of the question ("b200", "gb300") that no document has, in
         whatever case they were typed: a question about them is about something else."""
         return [code for code in _CODE.findall(question) if code.lower() not in self.words]
+
+    def _as_acronym(self, phrase: str) -> str:
+        """A name the documents do not spell out, written as the acronym they use for it
+        ("Availability Zones" -> "AZs"); any other phrase as it is."""
+        if all(w.lower() in self.words for w in phrase.split()):
+            return phrase
+        initials = "".join(w[0] for w in phrase.split()).lower()
+        used = [self.names[a] for a in (initials, f"{initials}s") if a in self.names and self.names[a].isupper()
+                or a in self.names and self.names[a][:-1].isupper()]
+        return used[0] if used else phrase
 
     def _resolved_word(self, word: str) -> str:
         lower = word.lower()

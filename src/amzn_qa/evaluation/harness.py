@@ -197,16 +197,32 @@ _FUNCTION_WORDS = frozenset(
 )
 
 
-def unsupported_claims(answer: str, cited_text: str) -> list[str]:
+def one_step_from(values: set[float]) -> set[float]:
+    """Every value one arithmetic step from two of `values`: a difference, sum, ratio, mean or
+    percentage difference, and a share's difference in basis points."""
+    derived = set()
+    for x in values:
+        for y in values:
+            derived |= {x - y, x + y, (x + y) / 2, (x - y) * 100}
+            if y:
+                derived |= {x / y, (x - y) / y * 100}
+    return {round(v, 1) for v in derived}
+
+
+def unsupported_claims(answer: str, cited_text: str, calculated: bool = False) -> list[str]:
     """Numbers and names of the answer that its cited text does not contain.
 
-    Numbers compare by value (`$50K–$70K` is backed by `$50-70K`). A name is a capitalised word,
+    Numbers compare by value (`$50K–$70K` is backed by `$50-70K`); in a calculated answer, a
+    number one arithmetic step from the cited ones is backed too. A name is a capitalised word,
     matched as written (a plural "SKUs" by "SKU"); a word that opens a sentence is an ordinary
     word, not a name, when the cited text uses it in lower case or it is a function word ("The").
     """
     body = _MARKER.sub(" ", answer)
     cited_values = {v for f in figures(cited_text) for v in f.values}
-    missing = [f.surface for f in figures(body) if max(f.values) not in cited_values]
+    if calculated:
+        cited_values |= one_step_from(cited_values) | {v * 1000 for v in cited_values}
+    missing = [f.surface for f in figures(body) if round(max(f.values), 1) not in cited_values
+               and max(f.values) not in cited_values]
     cited_tokens = set(_TOKEN.findall(cited_text))
     for match in _CAPITALISED.finditer(body):
         word = match.group()
@@ -253,7 +269,8 @@ def score_case(case: Case, result: dict, ranked_sections: list[str], cited_texts
         return row
     answer, refused = result["answer"], result["refused"] or is_refusal(result["answer"])
     cited_sections = [c["section"] for c in result["citations"]]
-    missing = unsupported_claims(answer, "\n".join(cited_texts)) if not refused else []
+    calculated = bool(result.get("calculation"))
+    missing = unsupported_claims(answer, "\n".join(cited_texts), calculated) if not refused else []
     correct = case.answerable and not refused and facts_present(case.facts, answer)
     neighbour = not refused and any(fact_present(wrong, answer) for wrong in case.must_not or [])
     words = word_count(answer)

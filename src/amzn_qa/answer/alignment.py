@@ -1,0 +1,77 @@
+"""Whether the statement an answer rests on is about what the question names (issue "Say the
+document does not give this exactly when it does not").
+
+A question names its subject with qualifiers: a numbered name ("Trainium 3", "Q2 2025" is a
+period, handled by the period checks), another company, region or product ("Azure"). The units
+an answer cites must carry each of them in their own context: their text, their table's title
+and their heading path; the rest of their section does not count (a table about AWS's capacity
+that mentions Azure in one row does not give Azure's capacity in another).
+
+Two readings of the document's structure keep this from refusing what it answers:
+- a name that most units share is the document's subject ("AWS", "Amazon"), never a qualifier;
+- a unit that names no number of a numbered thing is about the number its section names first
+  (a "Trainium" table whose first row is "Trainium 2 Status" gives Trainium 2's price), so
+  only a question about another number is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from amzn_qa.answer.grounding import names
+from amzn_qa.ingest.documents import Unit
+
+# A name in at least this share of the units is what the document is about, not a qualifier.
+SUBJECT_SHARE = 0.08
+_NUMBERED = re.compile(r"^(.+) (\d+(?:\.\d+)?)$")
+
+
+def _context(unit: Unit) -> str:
+    return " ".join(f"{unit.evidence_text} {unit.section}".lower().split())
+
+
+def _mentions(text: str, name: str) -> bool:
+    return re.search(rf"(?<![\w-]){re.escape(name.lower())}(?![\w])", text) is not None
+
+
+def subject_names(corpus: list[Unit]) -> set[str]:
+    """The names so many units carry that they are the document's subject."""
+    counts: dict[str, int] = {}
+    for unit in corpus:
+        for name in set(n.lower() for n in names(unit.text)):
+            counts[name] = counts.get(name, 0) + 1
+    return {name for name, count in counts.items() if count >= SUBJECT_SHARE * len(corpus)}
+
+
+def section_number(unit: Unit, stem: str, corpus: list[Unit]) -> str | None:
+    """The number of `stem` that the unit's section names first ("2" for Trainium)."""
+    section = sorted((u for u in corpus if (u.source, u.section) == (unit.source, unit.section)),
+                     key=lambda u: u.start_line)
+    pattern = re.compile(rf"(?<![\w-]){re.escape(stem.lower())} (\d+(?:\.\d+)?)(?![\w.])")
+    for u in section:
+        found = pattern.search(u.text.lower())
+        if found:
+            return found.group(1)
+    return None
+
+
+def _carries(unit: Unit, name: str, corpus: list[Unit]) -> bool:
+    context = _context(unit)
+    if _mentions(context, name):
+        return True
+    numbered = _NUMBERED.match(name)
+    if not numbered:
+        return False
+    stem, number = numbered.groups()
+    named_numbers = re.findall(rf"(?<![\w-]){re.escape(stem.lower())} (\d+(?:\.\d+)?)(?![\w.])", context)
+    if named_numbers:  # the unit names other numbers of it, not this one
+        return False
+    return _mentions(context, stem) and section_number(unit, stem, corpus) in (number, None)
+
+
+def missing_qualifiers(question: str, cited: Iterable[Unit], corpus: list[Unit], subject: set[str]) -> list[str]:
+    """The names of the question that none of the cited units carries in its own context."""
+    cited = list(cited)
+    asked = [n for n in dict.fromkeys(names(question)) if n.lower() not in subject]
+    return [n for n in asked if not any(_carries(u, n, corpus) for u in cited)]

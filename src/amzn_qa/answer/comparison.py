@@ -1,0 +1,131 @@
+"""A comparison of two sides ("A vs B <what>") as the same attribute of each side: when each side
+is a table row whose label names it and both rows have the asked column, a small table (sides ×
+the asked columns, each row cited) that says which side is higher when the cells hold figures of
+one kind. Each side's row is the one whose statement best matches the question asked of that
+side.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from amzn_qa.answer.answers import Answer, citation
+from amzn_qa.answer.arithmetic import Quantity, quantities
+from amzn_qa.answer.compose import MAX_CELL_WORDS, shortened
+from amzn_qa.answer.conflicts import cell_value
+from amzn_qa.answer.derived import STATEMENTS_READ, side_marks, sides
+from amzn_qa.answer.retrieval import keywords
+from amzn_qa.answer.state import AnswerState, Decision, Tools
+from amzn_qa.answer.understand import COMPARE
+from amzn_qa.ingest.documents import Unit, holds_row, row_label, table_title
+
+
+MAX_COLUMNS = 3
+# How much less than a row's best statement another may match the question and still be a
+# column of the table (the cosine-plus-keyword score of retrieval.ranked_statements).
+COLUMN_MARGIN = 0.05
+
+
+@dataclass(frozen=True)
+class Side:
+    unit: Unit
+    statement: str
+    score: float
+
+    @property
+    def column(self) -> str:
+        return self.statement.partition(": ")[0].strip() if self.unit.kind == "row" else ""
+
+
+def _names(unit: Unit, marked: set[str]) -> bool:
+    """The row's label or its table's title names one of the `marked` words."""
+    return bool(marked & set(keywords(f"{table_title(unit)} {row_label(unit)}")))
+
+
+def best_side(ranked: list[tuple[float, Unit, str]], marked: set[str], taken: Side | None = None) -> Side | None:
+    """The best-matching statement of a row named by one of the `marked` words; not the
+    statement the other side `taken` already shows. None when no such row matches."""
+    top = [s for s in ranked[:STATEMENTS_READ] if s[1].kind == "row" and _names(s[1], marked)
+           and (not taken or (s[1], s[2]) != (taken.unit, taken.statement))]
+    return Side(top[0][1], top[0][2], top[0][0]) if top else None
+
+
+def rows_for_tables(units: list[Unit], corpus: list[Unit]) -> list[Unit]:
+    """The units with a whole table replaced by its rows: a side is one row, not every row."""
+    rows = [[r for r in corpus if holds_row(u, r)] if u.kind == "table" else [u] for u in units]
+    return list(dict.fromkeys(u for group in rows for u in group))
+
+
+def asked_column(a: Side, b: Side) -> str:
+    """The column both sides are compared on: the better-matching side's, when both are rows of
+    a table that has it; "" when they are not."""
+    column = max(a, b, key=lambda s: s.score).column
+    rows = a.unit.kind == b.unit.kind == "row" and a.unit != b.unit
+    return column if rows and column and cell_value(a.unit, column) and cell_value(b.unit, column) else ""
+
+
+def asked_columns(ranked: list[tuple[float, Unit, str]]) -> list[str]:
+    """The columns of a row's statements that match the question nearly as well as its best."""
+    best = ranked[0][0] if ranked else 0.0
+    return [text.partition(": ")[0].strip() for score, _, text in ranked if score >= best - COLUMN_MARGIN]
+
+
+def table_lines(a: Side, b: Side, column: str, extra: list[str]) -> list[str]:
+    """Both sides' cells in the asked column, each side's own best column and the `extra`
+    columns that also match the question, as a table."""
+    columns = [c for c in dict.fromkeys((column, a.column, b.column, *extra)) if c and cell_value(a.unit, c)
+               and cell_value(b.unit, c)][:MAX_COLUMNS]
+    rows = [[shortened(cell_value(s.unit, c), MAX_CELL_WORDS) for c in columns] for s in (a, b)]
+    one_table = table_title(a.unit) == table_title(b.unit)
+    labels = [row_label(s.unit) if one_table else f"{table_title(s.unit)}, {row_label(s.unit)}" for s in (a, b)]
+    lines = [f"| {table_title(a.unit) if one_table else ''} | {' | '.join(columns)} |", "|---" * (len(columns) + 1) + "|"]
+    lines += [f"| {label} [{n}] | {' | '.join(cells)} |" for n, (label, cells) in enumerate(zip(labels, rows), 1)]
+    larger = which_is_larger(labels[0], rows[0][0], labels[1], rows[1][0], column)
+    return lines + ([larger] if larger else [])
+
+
+# A figure relative to something else ("20% premium to X", "30% cheaper than Y") is no level
+# to rank sides by.
+_RELATIVE = re.compile(r"\b(than|vs\.?|versus|premium|discount|cheaper|better|worse|higher|lower|more|less)\b", re.I)
+
+
+def _figures(cell: str) -> list[Quantity]:
+    """A cell's figures; a cell that is only a number (a score) is one."""
+    bare = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*", cell)
+    return [Quantity(float(bare[1]), float(bare[1]), "count", surface=bare[1])] if bare else quantities(cell)
+
+
+def which_is_larger(a: str, a_cell: str, b: str, b_cell: str, column: str) -> str:
+    """"B is higher on <column> (x vs y)." when both cells hold one figure of one kind, and
+    neither is relative to something else."""
+    qa, qb = _figures(a_cell), _figures(b_cell)
+    if len(qa) != 1 or len(qb) != 1 or qa[0].kind != qb[0].kind or _RELATIVE.search(f"{a_cell} {b_cell}"):
+        return ""
+    if qa[0].low + qa[0].high == qb[0].low + qb[0].high:
+        return ""
+    (high, high_figure), (low, low_figure) = sorted([(a, qa[0]), (b, qb[0])], key=lambda side: side[1].low + side[1].high,
+                                                    reverse=True)
+    return f"{high} is higher than {low} on {column} ({high_figure.surface} vs {low_figure.surface})."
+
+
+def compare_sides(tools: Tools, state: AnswerState) -> None:
+    """The stage: a comparison of two sides that are rows of tables with the asked column, as
+    a table; any other comparison is left to the points stage (one statement per side lost
+    the facts a whole row kept: dev compare 0.586 -> 0.517)."""
+    two = sides(state.turn.own) if state.form == COMPARE else None
+    if not two:
+        return
+    units = rows_for_tables([h.unit for h in state.hits], state.corpus)
+    rank = tools.retriever.ranked_statements
+    marked = side_marks(state.turn.own)
+    first = best_side(rank(two[0], units), marked[0])
+    second = best_side(rank(two[1], units), marked[1], taken=first) if first else None
+    column = asked_column(first, second) if first and second else ""
+    if not column:
+        return
+    lines = table_lines(first, second, column, asked_columns(rank(state.turn.own, [first.unit])))
+    turn, cited = state.turn, [first.unit, second.unit]
+    answer = Answer(turn.typed, "\n".join(lines), False, True, [citation(n, u, "\n".join(lines)) for n, u in enumerate(cited, 1)],
+                    {}, tools.model, turn.standalone, cited, mode="quote")
+    state.decide(answer, Decision("side_by_side", [u.id for u in cited], f"a table of both sides on {column}"))

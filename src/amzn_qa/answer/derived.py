@@ -1,0 +1,176 @@
+"""A figure one arithmetic step from figures the document gives ("the midpoint of the price
+range", "how many more chips to reach the target"): the operation is read from the question's
+arithmetic words, its inputs are the figures of the statements that best match the question
+(or each side of it), and code computes it (answer/arithmetic.py). The answer shows the
+calculation, each input cited; with no inputs of a kind that fit, the question is left to the
+model as a fact.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from amzn_qa.answer.answers import Answer, citation
+from amzn_qa.answer.arithmetic import (
+    DIFFERENCE, HIGH, LOW, MEAN, PERCENT, RATIO, SUM, Quantity, calculate, compatible, quantities, written,
+)
+from amzn_qa.answer.state import AnswerState, Decision, Tools
+from amzn_qa.answer.retrieval import keywords
+from amzn_qa.answer.understand import _SIDE_END, _VERSUS, DERIVED, compared_sides
+from amzn_qa.ingest.documents import Unit, row_label
+
+# The operation each question words asks for, tried in order; none is a difference.
+_OPERATION_WORDS = (
+    (MEAN, re.compile(r"\b(mid-?point|middle|average|mean)\b", re.I)),
+    (PERCENT, re.compile(r"(%|\bpercent|\bpct)\b", re.I)),
+    (RATIO, re.compile(r"\b(implied\b.{0,40}\bper|times|ratio|multiple|divided|per (unit|head|capita))\b", re.I)),
+    (SUM, re.compile(r"\b(combined|total|sum|add(ed)? up|together|altogether)\b", re.I)),
+)
+_BOUND_WORDS = (
+    (LOW, re.compile(r"\b(low(er)? end|bottom|low|minimum|at least|floor|conservative)\b", re.I)),
+    (HIGH, re.compile(r"\b(top|high(er)? end|upper|maximum|ceiling|at most)\b", re.I)),
+)
+_PAIRED = (re.compile(r"\bbetween (.+?) and (.+?)(?=[?,;:.]|$)", re.I),
+           re.compile(r"\bcompar(?:e|ing) ([^,]+?) (?:and|with|to|against) ([^,]+?)(?=[?;:.]|$)", re.I))
+STATEMENTS_READ = 6  # the best-matching statements an input may come from
+
+
+@dataclass(frozen=True)
+class Input:
+    quantity: Quantity
+    unit: Unit
+    label: str  # what the figure is of: its row and column, or its list item's label
+
+
+def asked_operation(question: str) -> str:
+    return next((op for op, words in _OPERATION_WORDS if words.search(question)), DIFFERENCE)
+
+
+def asked_bound(question: str) -> str | None:
+    """A range's low or high end, when the question asks for one."""
+    return next((bound for bound, words in _BOUND_WORDS if words.search(question)), None)
+
+
+def named_pair(question: str) -> tuple[str, str] | None:
+    """The two things a question names to set against each other, as it words them: "between
+    A and B", "compare A and/with B", "A vs B"."""
+    paired = next((m for m in (p.search(question) for p in _PAIRED) if m), None)
+    if paired:
+        return paired.group(1), paired.group(2)
+    halves = _VERSUS.split(question.strip())
+    return (halves[0], halves[1]) if len(halves) == 2 and all(h.strip() for h in halves) else None
+
+
+def sides(question: str) -> tuple[str, str] | None:
+    """Each side of a question that sets two things against each other, as a question of its
+    own: the question without the other side, or the comparison's side queries."""
+    paired = next((m for m in (p.search(question) for p in _PAIRED) if m), None)
+    if paired:
+        return question.replace(paired.group(2), " "), question.replace(paired.group(1), " ")
+    return compared_sides(question)
+
+
+def side_marks(question: str) -> tuple[set[str], set[str]]:
+    """What tells each side from the other: its keywords the other side does not have."""
+    a, b = named_pair(question) or ("", "")
+    asked = _SIDE_END.search(b)  # "A vs B - what is asked of both"
+    b = b[: asked.start()] if asked else b
+    return set(keywords(a)) - set(keywords(b)), set(keywords(b)) - set(keywords(a))
+
+
+def _label(unit: Unit, statement: str) -> str:
+    column, _, _ = statement.partition(": ")
+    column = column.strip("- *") if ": " in statement and len(column.split()) <= 4 else ""
+    return ", ".join(filter(None, [row_label(unit), column]))
+
+
+_CLAUSE = re.compile(r"(?<=[.;,])\s+|\s+[(—]\s*")
+
+
+def figures_of(ranked: list[tuple[float, Unit, str]], marked: set[str] = frozenset()) -> list[Input]:
+    """The figures of the best-matching statements, in order; those whose clause has one of
+    the `marked` words first ("2027 Target: 24-28GW" for the 2027 side of a whole table row)."""
+    found = [(bool(marked & set(keywords(clause))), Input(q, unit, _label(unit, text)))
+             for _, unit, text in ranked[:STATEMENTS_READ]
+             for clause in _CLAUSE.split(text) for q in quantities(clause)]
+    return [i for is_marked, i in found if is_marked] + [i for is_marked, i in found if not is_marked]
+
+
+def chosen_inputs(operation: str, found: list[Input], second_side: list[Input] | None = None) -> list[Input]:
+    """The inputs of the step: a range's midpoint takes the first range; a ratio the first
+    amount over the first count; any other step the first figure and the next one it can be
+    set against (from the other side's statements, when the question has two sides)."""
+    if operation == MEAN and second_side is None:
+        return next(([i] for i in found if i.quantity.is_range), [])
+    if operation == RATIO and second_side is None:
+        amount = next((i for i in found if i.quantity.kind != "count"), None)
+        count = next((i for i in found if i.quantity.kind == "count"), None)
+        return [amount, count] if amount and count else []
+    if not found:
+        return []
+    first = found[0]
+    others = second_side if second_side is not None else found[1:]
+    second = next((i for i in others if compatible(first.quantity, i.quantity, operation)
+                   and i.quantity.surface != first.quantity.surface), None)
+    return [first, second] if second else []
+
+
+def _shown(i: Input, n: int, bound: str | None) -> str:
+    """An input as the calculation shows it: the figure used, the range it is the end of, its
+    label and citation."""
+    q = i.quantity
+    used = written(q.bound(bound)) if bound and q.is_range else q.surface
+    of_range = f", the {'low' if bound == LOW else 'top'} end of {q.surface}" if bound and q.is_range else ""
+    label = f" ({i.label}{of_range})" if i.label else f" ({of_range[2:]})" if of_range else ""
+    return f"{used}{label} [{n}]"
+
+
+def _expression(operation: str, shown: list[str], inputs: list[Input]) -> str:
+    if operation == MEAN and len(shown) == 1:
+        return f"the midpoint of {shown[0]}"
+    if operation in (DIFFERENCE, PERCENT):
+        a, b = inputs
+        if a.quantity.low + a.quantity.high < b.quantity.low + b.quantity.high:
+            shown = shown[::-1]
+        step = f"{shown[0]} − {shown[1]}"
+        return f"({step}) ÷ {shown[1]}" if operation == PERCENT else step
+    sign = {MEAN: " and ", SUM: " + ", RATIO: " ÷ "}[operation]
+    return ("the average of " if operation == MEAN else "") + sign.join(shown)
+
+
+def calculation(operation: str, inputs: list[Input], bound: str | None) -> tuple[str, Quantity, list[Unit]]:
+    """The answer's text, the result, and the cited units in citation order."""
+    units = list(dict.fromkeys(i.unit for i in inputs))
+    used = [i.quantity.bound(bound) if bound else i.quantity for i in inputs]
+    result = calculate(operation, *used)
+    shown = [_shown(i, units.index(i.unit) + 1, bound) for i in inputs]
+    floors = " (the inputs are lower bounds, so this is approximate)" if any(q.at_least for q in used) else ""
+    return f"About {written(result)}: {_expression(operation, shown, inputs)}{floors}.", result, units
+
+
+def derive(tools: Tools, state: AnswerState) -> None:
+    """The stage: a derived figure, calculated and shown with its cited inputs; without
+    inputs that fit, the question goes on as a fact."""
+    if state.form != DERIVED:
+        return
+    question, units = state.turn.own, [h.unit for h in state.hits]
+    operation, two = asked_operation(question), sides(question)
+    rank = tools.retriever.ranked_statements
+    if two:
+        marked = side_marks(question)
+        inputs = chosen_inputs(operation, figures_of(rank(two[0], units), marked[0]),
+                               figures_of(rank(two[1], units), marked[1]))
+    else:
+        inputs = chosen_inputs(operation, figures_of(rank(question, units)))
+    if not inputs:
+        state.note(f"no figures to take a {operation} of; answered as a fact")
+        return
+    bound = asked_bound(question)
+    text, result, cited = calculation(operation, inputs, bound)
+    turn = state.turn
+    answer = Answer(turn.typed, text, False, True, [citation(n, u, text) for n, u in enumerate(cited, 1)], {},
+                    tools.model, turn.standalone, cited)
+    answer.calculation = {"operation": operation, "inputs": [i.quantity.surface for i in inputs],
+                          "bound": bound, "result": written(result)}
+    state.decide(answer, Decision("calculated", [u.id for u in cited], f"{operation} of {len(inputs)} figures"))

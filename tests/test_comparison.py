@@ -1,0 +1,58 @@
+"""A comparison of two sides as a table (answer/comparison.py): each side is the row its label
+names, the columns are the asked ones, and the table says which side is higher."""
+
+import pytest
+
+from amzn_qa.answer.comparison import Side, asked_column, best_side, rows_for_tables, table_lines, which_is_larger
+from amzn_qa.ingest.documents import Unit
+
+
+def unit(uid, kind, text, start=1):
+    return Unit(uid, "report.md", "Risks > Matrix", kind, text, start, start)
+
+
+ALPHA = unit("alpha", "row", "Risk Matrix — Risk: Alpha Delay. Severity: 8. Likelihood: Medium (30-40%).", 3)
+BETA = unit("beta", "row", "Risk Matrix — Risk: Beta Overrun. Severity: 6. Likelihood: Medium (40-50%).", 4)
+TABLE = Unit("table", "report.md", "Risks > Matrix", "table", "| Risk | Severity | Likelihood |\n"
+             "| Alpha Delay | 8 | Medium (30-40%) |\n| Beta Overrun | 6 | Medium (40-50%) |", 1, 4)
+NOTE = unit("note", "paragraph", "Alpha is the bigger worry.")
+
+
+def test_each_side_is_a_row_its_label_names_and_not_the_other_sides_statement():
+    ranked = [(0.9, NOTE, "Alpha is the bigger worry."), (0.8, BETA, "Severity: 6."), (0.7, ALPHA, "Severity: 8.")]
+    first = best_side(ranked, {"alpha"})
+    assert (first.unit, first.statement) == (ALPHA, "Severity: 8.")  # the paragraph is no row
+    assert best_side(ranked, {"gamma"}) is None
+    assert best_side([(0.7, ALPHA, "Severity: 8.")], {"alpha"}, taken=first) is None
+
+
+def test_both_rows_need_the_asked_column():
+    alpha, beta = Side(ALPHA, "Severity: 8.", 0.9), Side(BETA, "Likelihood: Medium (40-50%).", 0.5)
+    assert asked_column(alpha, beta) == "Severity"
+    assert asked_column(alpha, Side(NOTE, "Alpha is the bigger worry.", 0.95)) == ""
+
+
+def test_the_table_shows_the_asked_columns_each_row_cited_and_which_is_higher():
+    alpha, beta = Side(ALPHA, "Severity: 8.", 0.9), Side(BETA, "Severity: 6.", 0.8)
+    assert table_lines(alpha, beta, "Severity", ["Likelihood"]) == [
+        "| Risk Matrix | Severity | Likelihood |",
+        "|---|---|---|",
+        "| Alpha Delay [1] | 8 | Medium (30-40%) |",
+        "| Beta Overrun [2] | 6 | Medium (40-50%) |",
+        "Alpha Delay is higher than Beta Overrun on Severity (8 vs 6).",
+    ]
+
+
+@pytest.mark.parametrize("a, b, said", [
+    ("$50-70K", "$150K+", "B is higher than A on Price ($150K+ vs $50-70K)."),
+    ("Medium", "High", ""),  # no figures: no judgement
+    ("5%", "5%", ""),
+    ("$5B", "5%", ""),  # figures of different kinds
+    ("20-30% cheaper than X", "20% premium to A", ""),  # relative to different things
+])
+def test_which_is_larger_only_when_the_figures_allow(a, b, said):
+    assert which_is_larger("A", a, "B", b, "Price") == said
+
+
+def test_a_whole_table_is_replaced_by_its_rows():
+    assert rows_for_tables([TABLE, NOTE], [TABLE, ALPHA, BETA, NOTE]) == [ALPHA, BETA, NOTE]

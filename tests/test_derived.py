@@ -1,0 +1,86 @@
+"""A derived figure (answer/derived.py): the operation and range end read from the question, the
+inputs chosen from the best-matching statements, and the calculation shown with citations."""
+
+import pytest
+
+from amzn_qa.answer.arithmetic import DIFFERENCE, HIGH, LOW, MEAN, PERCENT, RATIO, SUM
+from amzn_qa.answer.derived import (
+    asked_bound, asked_operation, calculation, chosen_inputs, figures_of, side_marks, sides,
+)
+from amzn_qa.answer.understand import DERIVED, answer_form
+from amzn_qa.ingest.documents import Unit
+
+
+def unit(uid, text, kind="row"):
+    return Unit(uid, "report.md", "Gadgets > Capacity", kind, text, 1, 1)
+
+
+CAPACITY = unit("cap", "Capacity — Metric: Power. Current: 12-14GW. 2026 Target: 16-18GW. 2027 Target: 24-28GW.")
+FLEET = unit("fleet", "Robots: 1M+ robots deployed at a capital cost of $5-10B+", kind="list")
+
+
+@pytest.mark.parametrize("question, operation", [
+    ("midpoint of the price estimate?", MEAN),
+    ("how many more widgets are needed to reach the target", DIFFERENCE),
+    ("implied cost per robot given the fleet and the capex", RATIO),
+    ("combined capacity of both sites", SUM),
+    ("by what percent is A cheaper than B", PERCENT),
+])
+def test_the_operation_is_read_from_the_question(question, operation):
+    assert asked_operation(question) == operation
+
+
+@pytest.mark.parametrize("question", [
+    "midpoint of the price estimate?", "gap to the low end of target, bps?", "how many more chips to hit the target",
+    "what's the dollar saving per chip vs the rival", "implied capital cost per robot given the fleet",
+])
+def test_arithmetic_questions_are_derived_and_plain_look_ups_are_not(question):
+    assert answer_form(question) == DERIVED
+    assert answer_form("what share of instances run on the new chip?") != DERIVED
+
+
+def test_the_range_end_asked_for():
+    assert asked_bound("at the low end of each range") == LOW
+    assert asked_bound("using the top of the estimate") == HIGH
+    assert asked_bound("what is the gap") is None
+
+
+def test_each_side_is_the_question_without_the_other_and_is_told_apart_by_its_own_words():
+    question = "how many GW between the 2026 target and the 2027 target"
+    first, second = sides(question)
+    assert "2026" in first and "2027" not in first and "2027" in second and "2026" not in second
+    assert side_marks(question) == ({"2026"}, {"2027"})
+
+
+def test_a_side_takes_the_figure_whose_clause_names_it():
+    statement = "Current: 12-14GW. 2026 Target: 16-18GW. 2027 Target: 24-28GW."
+    ranked = [(1.0, CAPACITY, statement)]
+    assert figures_of(ranked, {"2027"})[0].quantity.surface == "24-28GW"
+    assert figures_of(ranked)[0].quantity.surface == "12-14GW"
+
+
+def test_inputs_are_chosen_by_what_the_operation_needs():
+    found = figures_of([(1.0, FLEET, "Robots: 1M+ robots deployed at a capital cost of $5-10B+")])
+    amount, count = chosen_inputs(RATIO, found)
+    assert (amount.quantity.surface, count.quantity.surface) == ("$5-10B+", "1M+")
+    assert chosen_inputs(MEAN, found) == [amount]  # the first range
+    assert chosen_inputs(DIFFERENCE, found) == []  # money and robots cannot be subtracted
+
+
+def test_the_calculation_is_shown_with_each_input_cited():
+    ranked = [(1.0, CAPACITY, "2026 Target: 16-18GW."), (0.9, CAPACITY, "2027 Target: 24-28GW.")]
+    inputs = chosen_inputs(DIFFERENCE, figures_of(ranked))
+    text, result, cited = calculation(DIFFERENCE, inputs, LOW)
+    assert text == ("About 8GW: 24GW (Power, 2027 Target, the low end of 24-28GW) [1] − "
+                    "16GW (Power, 2026 Target, the low end of 16-18GW) [1].")
+    assert cited == [CAPACITY]
+
+
+@pytest.mark.embedder
+def test_a_derived_question_is_calculated_from_the_report(chain):
+    answer = chain.ask("What is the midpoint of the per-chip price estimate for Trainium 2?")
+    assert answer.calculation == {"operation": MEAN, "inputs": ["$50-70K"], "bound": None, "result": "$60K"}
+    assert answer.answer.startswith("About $60K: the midpoint of $50-70K") and "[1]" in answer.answer
+    assert "$50-70K" in answer.citations[0].quote or "$50-70K" in answer.sources[0].text
+    assert [(e["stage"], e["rule"]) for e in answer.trace if "rule" in e] == [("derive", "calculated")]
+    assert answer.to_json()["calculation"]["result"] == "$60K"
