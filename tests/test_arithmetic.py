@@ -46,7 +46,9 @@ def test_a_difference_of_shares_is_in_points_and_basis_points():
 def test_a_ratio_of_an_amount_to_a_count_is_per_unit():
     cost, fleet = quantities("$5-10B+ for 1M+ robots")
     assert compatible(cost, fleet, RATIO) and not compatible(cost, fleet, DIFFERENCE)
-    assert written(calculate(RATIO, cost, fleet)) == "$5-10K"
+    assert written(calculate(RATIO, cost, fleet)) == "$5K-$10K per robot"
+    zones, regions = quantities("96 AZs in 30+ regions")
+    assert written(calculate(RATIO, zones, regions)) == "3.2 AZs per region"
 
 
 def test_sum_and_percentage_difference():

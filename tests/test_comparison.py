@@ -3,7 +3,9 @@ names, the columns are the asked ones, and the table says which side is higher."
 
 import pytest
 
-from amzn_qa.answer.comparison import Side, asked_column, best_side, rows_for_tables, table_lines, which_is_larger
+from amzn_qa.answer.comparison import (
+    Side, _top_text, asked_column, best_side, ranked_rows, rows_for_tables, table_lines, which_is_larger,
+)
 from amzn_qa.ingest.documents import Unit
 
 
@@ -56,3 +58,32 @@ def test_which_is_larger_only_when_the_figures_allow(a, b, said):
 
 def test_a_whole_table_is_replaced_by_its_rows():
     assert rows_for_tables([TABLE, NOTE], [TABLE, ALPHA, BETA, NOTE]) == [ALPHA, BETA, NOTE]
+
+
+GAMMA = unit("gamma", "row", "Risk Matrix — Risk: Gamma Slip. Severity: 6. Likelihood: Low (10-20%).", 5)
+
+
+def test_rows_rank_by_one_kind_of_figure_in_the_asked_column():
+    assert [row.id for _, row, _ in ranked_rows([ALPHA, BETA, GAMMA], "Severity", most=True)] == ["alpha", "beta", "gamma"]
+    assert [row.id for _, row, _ in ranked_rows([ALPHA, BETA, GAMMA], "Likelihood", most=False)] == ["gamma", "alpha", "beta"]
+    mixed = unit("mixed", "row", "Risk Matrix — Risk: Delta. Severity: $5B. Likelihood: High.", 6)
+    assert ranked_rows([ALPHA, mixed], "Severity", most=True) == []
+
+
+def test_the_top_row_is_named_with_the_runner_up_or_the_rows_it_ties_with():
+    ranked = ranked_rows([ALPHA, BETA, GAMMA], "Severity", most=True)
+    assert _top_text(ranked[:2], 1, "highest", "Severity") == \
+        "Alpha Delay has the highest Severity: 8 [1], ahead of Beta Overrun (6) [2]."
+    low = ranked_rows([BETA, GAMMA, ALPHA], "Severity", most=False)
+    assert _top_text(low[:2], 2, "lowest", "Severity") == "Beta Overrun [1] and Gamma Slip [2] share the lowest Severity: 6."
+
+
+@pytest.mark.embedder
+def test_a_comparison_of_two_named_rows_is_a_table_and_a_superlative_names_the_top_row(chain):
+    answer = chain.ask("severity of the AWS capacity execution risk vs the Trainium ecosystem adoption risk")
+    assert [(e["stage"], e["rule"]) for e in answer.trace if "rule" in e] == [("compare_sides", "side_by_side")]
+    assert answer.answer.splitlines()[1].startswith("|---") and "| 6 |" in answer.answer and "| 8 |" in answer.answer
+    assert len(answer.citations) == 2
+    top = chain.ask("which technical risk has the highest severity score?")
+    assert [(e["stage"], e["rule"]) for e in top.trace if "rule" in e] == [("top_row", "top_row")]
+    assert top.answer.startswith("Trainium Ecosystem Adoption Failure has the highest Severity (1-10): 8 [1]")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from amzn_qa.answer.understand import COMPARE, EXPLAIN, FACT, LIST, answer_form
+from amzn_qa.answer.understand import COMPARE, DERIVED, EXPLAIN, FACT, LIST, answer_form
 
 
 @pytest.mark.parametrize(
@@ -28,6 +28,10 @@ from amzn_qa.answer.understand import COMPARE, EXPLAIN, FACT, LIST, answer_form
         ("widget a vs widget b on price", COMPARE),
         ("which segment has the highest growth", COMPARE),
         ("how does the EU unit compare with the US one", COMPARE),
+        ("has the app passed a million downloads yet?", FACT),  # a yes/no question about one figure
+        ("is the plant on track to add 2GW this year?", FACT),
+        ("how far is the margin from its target?", DERIVED),
+        ("what does the sales goal work out to per store?", DERIVED),
     ],
 )
 def test_answer_form_follows_the_wording_of_the_question(question, form):

@@ -58,7 +58,9 @@ def section_number(unit: Unit, stem: str, corpus: list[Unit]) -> str | None:
 
 def _carries(unit: Unit, name: str, corpus: list[Unit]) -> bool:
     context = _context(unit)
-    if _mentions(context, name):
+    # "AI-generated" is about AI: only a hyphenated name's capitalised parts have to be there.
+    parts = [p for p in name.split("-") if any(c.isupper() for c in p)] if "-" in name else [name]
+    if all(_mentions(context, part) for part in parts or [name]):
         return True
     numbered = _NUMBERED.match(name)
     if not numbered:

@@ -22,10 +22,11 @@ _QUANTITY = re.compile(
     rf"(?<![\w.$])(?P<money>\$)?(?P<low>{_NUMBER})(?:\s?(?P<low_scale>{_SCALE}))?"
     rf"(?:\s?(?:-|–|to)\s?\$?(?P<high>{_NUMBER})(?:\s?(?P<scale>{_SCALE}))?)?"
     r"(?P<percent>%)?(?P<plus>\+)?"
-    r"(?:\s?(?P<unit>GW|MW|kW|TW|bps|basis points|pp)\b|(?=\s(?P<noun>[a-z]{3,}s)\b))?",
+    r"(?:\s?(?P<unit>GW|MW|kW|TW|bps|basis points|pp)\b|(?=\s(?P<noun>[a-z]{3,}s|[A-Z]{2,}s)\b))?",
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"(?:19|20)\d\d")
+_MODEL_NUMBER = re.compile(r"\b[A-Z][A-Za-z]+ $")
 
 
 @dataclass(frozen=True)
@@ -57,12 +58,14 @@ def quantities(text: str) -> list[Quantity]:
         kind = "$" if m["money"] else "%" if m["percent"] else (m["unit"] or "").replace("basis points", "bps")
         if not (kind or scale_word or m["noun"]) or (_YEAR.fullmatch(m["low"]) and not kind):
             continue
+        if not (kind or scale_word) and _MODEL_NUMBER.search(text[: m.start()]):
+            continue  # "Trainium 2 chips": a name's number, not a count
         scale = _SCALES.get(scale_word, 1.0)
         low_scale = _SCALES.get((m["low_scale"] or "").lower(), scale)
         low = float(m["low"].replace(",", "")) * low_scale
         high = float(m["high"].replace(",", "")) * scale if m["high"] else low
         surface = m.group(0).rstrip() if not m["noun"] else m.group(0).strip()
-        found.append(Quantity(low, max(low, high), kind or "count", (m["noun"] or "").lower(),
+        found.append(Quantity(low, max(low, high), kind or "count", m["noun"] or "",
                               bool(m["plus"]), surface))
     return found
 
@@ -89,8 +92,11 @@ def calculate(operation: str, a: Quantity, b: Quantity | None = None) -> Quantit
     if operation == SUM:
         return _bounds(a, b, lambda x, y: x + y, a.kind)
     if operation == RATIO:
+        if b.kind == "count" and b.noun:  # "96 AZs" over "30+ regions": AZs per region
+            noun = f"{a.noun or ''} per {b.noun.removesuffix('s')}".strip()
+            return _bounds(a, b, lambda x, y: x / y, a.kind, noun=noun)
         kind = a.kind if b.kind == "count" and a.kind != "count" else "times"
-        return _bounds(a, b, lambda x, y: x / y, kind, noun=a.noun if kind == "count" else "")
+        return _bounds(a, b, lambda x, y: x / y, kind)
     big, small = (a, b) if a.low + a.high >= b.low + b.high else (b, a)
     if operation == PERCENT:
         return _bounds(big, small, lambda x, y: (x - y) / y * 100, "%")
@@ -110,23 +116,28 @@ def _number(value: float) -> str:
 
 def _scale_of(value: float) -> tuple[str, float]:
     for suffix, size in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
-        if abs(value) >= size:
+        if round(abs(value) / size, 1) >= 1:
             return suffix, size
     return "", 1.0
 
 
+def _span(low: str, high: str, same: bool) -> str:
+    return low if same else f"{low}-{high}"
+
+
 def written(q: Quantity) -> str:
-    """A quantity as a report writes it: "$60K", "8-10GW", "1.5pp (150 bps)", "500K chips"."""
+    """A quantity as a report writes it: "$60K", "$5K-$10K" (each end of a money range whole),
+    "8-10GW", "1.5 percentage points (150 bps)", "500K chips"."""
     if q.kind in ("%", "pp", "times"):
         unit = {"%": "%", "pp": " percentage points", "times": "x"}[q.kind]
-        text = _number(q.low) if not q.is_range else f"{_number(q.low)}-{_number(q.high)}"
+        text = _span(_number(q.low), _number(q.high), not q.is_range)
         if q.kind == "pp":
-            bps = f"{_number(q.low * 100)}" if not q.is_range else f"{_number(q.low * 100)}-{_number(q.high * 100)}"
-            return f"{text}{unit} ({bps} bps)"
+            return f"{text}{unit} ({_span(_number(q.low * 100), _number(q.high * 100), not q.is_range)} bps)"
         return f"{text}{unit}"
     suffix, size = _scale_of(max(abs(q.low), abs(q.high)))
-    numbers = _number(q.low / size) if not q.is_range else f"{_number(q.low / size)}-{_number(q.high / size)}"
-    money = "$" if q.kind == "$" else ""
+    low, high = _number(q.low / size), _number(q.high / size)
     unit = "" if q.kind in ("$", "count") else q.kind
     noun = f" {q.noun}" if q.noun else ""
-    return f"{money}{numbers}{suffix}{unit}{noun}"
+    if q.kind == "$":
+        return f"{_span(f'${low}{suffix}', f'${high}{suffix}', not q.is_range)}{noun}"
+    return f"{_span(low, high, not q.is_range)}{suffix}{unit}{noun}"

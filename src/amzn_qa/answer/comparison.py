@@ -18,7 +18,7 @@ from amzn_qa.answer.derived import STATEMENTS_READ, side_marks, sides
 from amzn_qa.answer.retrieval import keywords
 from amzn_qa.answer.state import AnswerState, Decision, Tools
 from amzn_qa.answer.understand import COMPARE
-from amzn_qa.ingest.documents import Unit, holds_row, row_label, table_title
+from amzn_qa.ingest.documents import Unit, holds_row, row_label, table_rows, table_title
 
 
 MAX_COLUMNS = 3
@@ -129,3 +129,60 @@ def compare_sides(tools: Tools, state: AnswerState) -> None:
     answer = Answer(turn.typed, "\n".join(lines), False, True, [citation(n, u, "\n".join(lines)) for n, u in enumerate(cited, 1)],
                     {}, tools.model, turn.standalone, cited, mode="quote")
     state.decide(answer, Decision("side_by_side", [u.id for u in cited], f"a table of both sides on {column}"))
+
+
+# A question after the row that tops one column ("which risk has the highest severity?").
+_MOST = re.compile(r"\b(highest|most|biggest|largest|worst|greatest|top|max(imum)?)\b", re.I)
+_LEAST = re.compile(r"\b(lowest|least|smallest|fewest|cheapest|min(imum)?)\b", re.I)
+
+
+_PLAIN_SUPERLATIVE = {"most": "highest", "top": "highest", "max": "highest", "maximum": "highest",
+                      "greatest": "highest", "least": "lowest", "min": "lowest", "minimum": "lowest"}
+
+
+def ranked_rows(rows: list[Unit], column: str, most: bool) -> list[tuple[float, Unit, str]]:
+    """The rows with one figure in `column`, by it, the top first; none when the column's
+    figures are of different kinds."""
+    valued = []
+    for row in rows:
+        cell = cell_value(row, column) or ""
+        found = _figures(cell)
+        if len(found) == 1 and not _RELATIVE.search(cell):
+            valued.append((found[0].low + found[0].high, found[0].kind, row, cell))
+    if len({kind for _, kind, _, _ in valued}) != 1:  # figures of different kinds do not rank
+        return []
+    return [(v, row, cell) for v, _, row, cell in sorted(valued, key=lambda v: -v[0] if most else v[0])]
+
+
+def top_row(tools: Tools, state: AnswerState) -> None:
+    """The stage: a question after the row with the highest or lowest figure of a table column
+    is answered with that row and the runner-up, each cited."""
+    most, least = _MOST.search(state.turn.own), _LEAST.search(state.turn.own)
+    if state.form != COMPARE or bool(most) == bool(least):
+        return
+    units = rows_for_tables([h.unit for h in state.hits], state.corpus)
+    statements = [s for s in tools.retriever.ranked_statements(state.turn.own, units) if s[1].kind == "row"]
+    if not statements:
+        return
+    _, best, statement = statements[0]
+    column = statement.partition(": ")[0].strip()
+    ranked = ranked_rows(table_rows(best, state.corpus), column, bool(most))
+    top = [r for r in ranked if r[0] == ranked[0][0]] if ranked else []
+    if len(ranked) < 2 or len(top) == len(ranked):
+        return
+    shown = top if len(top) > 1 else ranked[:2]
+    word = (most or least).group(0).lower()
+    text = _top_text(shown, len(top), _PLAIN_SUPERLATIVE.get(word, word), column)
+    rows = [row for _, row, _ in shown]
+    answer = Answer(state.turn.typed, text, False, True, [citation(n, row, text) for n, row in enumerate(rows, 1)],
+                    {}, tools.model, state.turn.standalone, rows, mode="quote")
+    state.decide(answer, Decision("top_row", [row.id for row in rows], f"{len(ranked)} rows ranked by {column}"))
+
+
+def _top_text(shown: list[tuple[float, Unit, str]], tied: int, word: str, column: str) -> str:
+    """"A has the highest C: x [1], ahead of B (y) [2]." or, for a tie, "A [1] and B [2] share …"."""
+    if tied > 1:
+        names = " and ".join(f"{row_label(row)} [{n}]" for n, (_, row, _) in enumerate(shown, 1))
+        return f"{names} share the {word} {column}: {shown[0][2]}."
+    (_, first, cell), (_, second, second_cell) = shown
+    return f"{row_label(first)} has the {word} {column}: {cell} [1], ahead of {row_label(second)} ({second_cell}) [2]."

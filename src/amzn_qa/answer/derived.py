@@ -17,16 +17,19 @@ from amzn_qa.answer.arithmetic import (
 )
 from amzn_qa.answer.state import AnswerState, Decision, Tools
 from amzn_qa.answer.retrieval import keywords
-from amzn_qa.answer.understand import _SIDE_END, _VERSUS, DERIVED, compared_sides
+from amzn_qa.answer.points import as_points
+from amzn_qa.answer.understand import _SIDE_END, _VERSUS, COMPARE, DERIVED, compared_sides
 from amzn_qa.ingest.documents import Unit, row_label
 
 # The operation each question words asks for, tried in order; none is a difference.
 _OPERATION_WORDS = (
+    (RATIO, re.compile(r"\b(implied\b.{0,40}\bper|times|ratio|multiple|divided|per (unit|head|capita)"
+                       r"|works? out to\b.{0,40}\bper|per\b.{0,30}\bon average)\b", re.I)),
     (MEAN, re.compile(r"\b(mid-?point|middle|average|mean)\b", re.I)),
     (PERCENT, re.compile(r"(%|\bpercent|\bpct)\b", re.I)),
-    (RATIO, re.compile(r"\b(implied\b.{0,40}\bper|times|ratio|multiple|divided|per (unit|head|capita))\b", re.I)),
     (SUM, re.compile(r"\b(combined|total|sum|add(ed)? up|together|altogether)\b", re.I)),
 )
+_PER = re.compile(r"\bper(?: \w+)? (\w+)", re.I)  # "per region", "per active user"
 _BOUND_WORDS = (
     (LOW, re.compile(r"\b(low(er)? end|bottom|low|minimum|at least|floor|conservative)\b", re.I)),
     (HIGH, re.compile(r"\b(top|high(er)? end|upper|maximum|ceiling|at most)\b", re.I)),
@@ -41,6 +44,7 @@ class Input:
     quantity: Quantity
     unit: Unit
     label: str  # what the figure is of: its row and column, or its list item's label
+    clause: str = ""  # the clause of its statement it is in
 
 
 def asked_operation(question: str) -> str:
@@ -91,22 +95,42 @@ _CLAUSE = re.compile(r"(?<=[.;,])\s+|\s+[(—]\s*")
 def figures_of(ranked: list[tuple[float, Unit, str]], marked: set[str] = frozenset()) -> list[Input]:
     """The figures of the best-matching statements, in order; those whose clause has one of
     the `marked` words first ("2027 Target: 24-28GW" for the 2027 side of a whole table row)."""
-    found = [(bool(marked & set(keywords(clause))), Input(q, unit, _label(unit, text)))
+    found = [(bool(marked & set(keywords(clause))), Input(q, unit, _label(unit, text), clause))
              for _, unit, text in ranked[:STATEMENTS_READ]
              for clause in _CLAUSE.split(text) for q in quantities(clause)]
     return [i for is_marked, i in found if is_marked] + [i for is_marked, i in found if not is_marked]
 
 
-def chosen_inputs(operation: str, found: list[Input], second_side: list[Input] | None = None) -> list[Input]:
-    """The inputs of the step: a range's midpoint takes the first range; a ratio the first
-    amount over the first count; any other step the first figure and the next one it can be
-    set against (from the other side's statements, when the question has two sides)."""
+def asked_per(question: str) -> str:
+    """What a per-unit figure divides by, as a keyword ("region" for "per region")."""
+    per = _PER.search(question)
+    return next(iter(keywords(per.group(1))), "") if per else ""
+
+
+def _ratio_inputs(found: list[Input], per: str, asked: set[str]) -> list[Input]:
+    """An amount over a count: the count is the figure whose clause names what the question
+    divides by ("per region": "30+ regions"), else the first count; the amount is the first
+    other figure that is not a share, one whose clause names something else the question asks
+    about ("96 AZs") first."""
+    divisor = next((i for i in found if per and per in keywords(i.clause)), None) \
+        or next((i for i in found if i.quantity.kind == "count"), None)
+    if divisor is None:
+        return []
+    amounts = [i for i in found if i.quantity.kind != "%" and i.quantity.surface != divisor.quantity.surface]
+    named = [i for i in amounts if (asked - {per}) & set(keywords(i.clause))]
+    return [(named or amounts)[0], divisor] if amounts else []
+
+
+def chosen_inputs(operation: str, found: list[Input], second_side: list[Input] | None = None,
+                  per: str = "", asked: set[str] = frozenset()) -> list[Input]:
+    """The inputs of the step: a range's midpoint takes the first range; a ratio an amount
+    over what the question divides by (`per`), of what it `asked` about; any other step the first figure and the next
+    one it can be set against (from the other side's statements, when the question has two
+    sides)."""
     if operation == MEAN and second_side is None:
         return next(([i] for i in found if i.quantity.is_range), [])
     if operation == RATIO and second_side is None:
-        amount = next((i for i in found if i.quantity.kind != "count"), None)
-        count = next((i for i in found if i.quantity.kind == "count"), None)
-        return [amount, count] if amount and count else []
+        return _ratio_inputs(found, per, asked)
     if not found:
         return []
     first = found[0]
@@ -149,6 +173,16 @@ def calculation(operation: str, inputs: list[Input], bound: str | None) -> tuple
     return f"About {written(result)}: {_expression(operation, shown, inputs)}{floors}.", result, units
 
 
+def _without_inputs(tools: Tools, state: AnswerState, operation: str, two_sides: bool) -> None:
+    """No figures to calculate with: a question about two sides ("the difference in severity
+    between A and B") is compared, any other answered as a fact."""
+    if two_sides:
+        state.form = COMPARE
+        state.focused = as_points(tools, state.turn.standalone, [h.unit for h in state.hits],
+                                  tools.settings.points_unit_margin)
+    state.note(f"no figures to take a {operation} of; answered as a {state.form}")
+
+
 def derive(tools: Tools, state: AnswerState) -> None:
     """The stage: a derived figure, calculated and shown with its cited inputs; without
     inputs that fit, the question goes on as a fact."""
@@ -162,9 +196,10 @@ def derive(tools: Tools, state: AnswerState) -> None:
         inputs = chosen_inputs(operation, figures_of(rank(two[0], units), marked[0]),
                                figures_of(rank(two[1], units), marked[1]))
     else:
-        inputs = chosen_inputs(operation, figures_of(rank(question, units)))
+        inputs = chosen_inputs(operation, figures_of(rank(question, units)), per=asked_per(question),
+                               asked=set(keywords(question)))
     if not inputs:
-        state.note(f"no figures to take a {operation} of; answered as a fact")
+        _without_inputs(tools, state, operation, two is not None)
         return
     bound = asked_bound(question)
     text, result, cited = calculation(operation, inputs, bound)

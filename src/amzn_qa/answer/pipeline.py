@@ -15,7 +15,7 @@ from itertools import groupby
 
 from amzn_qa.answer.answers import Answer, Token
 from amzn_qa.answer.checks import CHECKS, check
-from amzn_qa.answer.comparison import compare_sides
+from amzn_qa.answer.comparison import compare_sides, top_row
 from amzn_qa.answer.derived import derive
 from amzn_qa.answer.generation import generate
 from amzn_qa.answer.points import points
@@ -47,6 +47,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("decide_without_model", decide_without_model, per_part=True),
     Stage("derive", derive, per_part=True),
     Stage("compare_sides", compare_sides, per_part=True),
+    Stage("top_row", top_row, per_part=True),
     Stage("points", points, per_part=True),
     Stage("generate", generate, per_part=True),
     Stage("check", check, per_part=True, optional=False),

@@ -9,7 +9,9 @@ import time
 from collections.abc import Collection
 from itertools import zip_longest
 
-from amzn_qa.answer.answers import NOT_COVERED, citation, joined, name_other_documents, refusal, with_evidence
+from amzn_qa.answer.answers import (
+    NOT_COVERED, Answer, citation, gives_instead, joined, name_other_documents, refusal, with_evidence,
+)
 from amzn_qa.answer.conflicts import with_differing_figures
 from amzn_qa.answer.generation import budgeted
 from amzn_qa.answer.grounding import unsupported
@@ -123,8 +125,27 @@ def _uncovered(tools: Tools, state: AnswerState) -> Decision | None:
         absent = unsupported(asked, "\n".join(h.unit.evidence_text for h in hits))
         absent += tools.vocabulary.unknown_codes(asked)
         if absent:
-            return Decision("absent_specifics", ids, f"No retrieved passage mentions {', '.join(absent)}.")
+            return Decision("absent_specifics", absent, f"No retrieved passage mentions {', '.join(absent)}.")
     return None
+
+
+def _widest(items: list[str]) -> list[str]:
+    """The items that are not part of another ("Trainium 4", not also "4")."""
+    unique = list(dict.fromkeys(items))
+    return [a for a in unique if not any(a != b and f" {a} " in f" {b} " for b in unique)]
+
+
+def _not_covered(tools: Tools, state: AnswerState, gap: Decision) -> Answer:
+    """The refusal of a question the sources do not cover. A missing version, period or figure
+    ("Trainium 4", "2018") is a near miss or a premise the document does not share: the refusal
+    says what the document gives instead. A missing plain name ("CEO") is an outside fact: one
+    sentence."""
+    answer = refusal(state.turn, [f.unit for f in state.focused], NOT_COVERED, tools.model)
+    if gap.rule != "absent_specifics":
+        return answer
+    answer.notice = gap.detail
+    numbered = _widest([a for a in gap.evidence if any(c.isdigit() for c in a)])
+    return gives_instead(answer, ", ".join(numbered), state.focused[0]) if numbered else answer
 
 
 def decide_without_model(tools: Tools, state: AnswerState) -> None:
@@ -133,9 +154,8 @@ def decide_without_model(tools: Tools, state: AnswerState) -> None:
     units, turn = [f.unit for f in state.focused], state.turn
     gap = _uncovered(tools, state)
     if gap:
-        answer = refusal(turn, units, NOT_COVERED, tools.model)
-        answer.notice = gap.detail if gap.rule == "absent_specifics" else ""
-        state.decide(answer, gap)
+        answer = _not_covered(tools, state, gap)
+        state.decide(answer, Decision(gap.rule, [h.unit.id for h in state.hits], gap.detail))
         return
     best = state.focused[0]
     if best.unit.addresses_assistant and state.enabled("addresses_assistant"):

@@ -26,7 +26,7 @@ _DERIVED = re.compile(
     r"|(what|how)('s| is| was)? the (gap|difference|delta|spread|saving|savings|shortfall|ratio|multiple|sum|total)"
     r"|how many times|times (more|bigger|larger|as)|ratio of|implied\b.{0,40}\bper\b|divided by|combined|in total"
     r"|add(ed)? up|(%|percent|pct) (more|less|higher|lower|cheaper|bigger|smaller) than"
-    r"|to go|short of|still (need|left)|need to (add|hit|reach|grow))",
+    r"|to go|short of|still (need|left)|need to (add|hit|reach|grow)|how far|works? out to|on average)",
     re.I,
 )
 _COMPARE = re.compile(
@@ -52,7 +52,10 @@ _LIST = re.compile(
 )
 _FACT = re.compile(
     r"^\W*(how (much|many|big|fast|long|large)|when|what year|what (is|was|'s) the (price|cost|number|"
-    r"share|size|date|count|rate|target|amount|percentage)|who is|who was)\b",
+    r"share|size|date|count|rate|target|amount|percentage)|who is|who was)\b"
+    # a yes/no question about an amount ("has it passed a million downloads?") checks one figure
+    r"|^\W*(is|are|has|have|does|did|will|was)\b[^?]*(\$\d|\d\s?(%|[kmbt]\b|gw\b|x\b)"
+    r"|\b(thousand|million|billion|trillion|gigawatts?|megawatts?|percent)\b)",
     re.I,
 )
 
