@@ -20,10 +20,13 @@ import re
 from collections.abc import Iterable
 
 from amzn_qa.answer.grounding import names
+from amzn_qa.answer.vocabulary import FINANCE_SHORTHAND
 from amzn_qa.ingest.documents import Unit
 
 # A name in at least this share of the units is what the document is about, not a qualifier.
 SUBJECT_SHARE = 0.08
+# Finance terms ("CapEx", "TAM") say what is asked about, not whose: no qualifier.
+FINANCE_TERMS = frozenset(FINANCE_SHORTHAND)
 _NUMBERED = re.compile(r"^(.+) (\d+(?:\.\d+)?)$")
 
 
@@ -32,7 +35,11 @@ def _context(unit: Unit) -> str:
 
 
 def _mentions(text: str, name: str) -> bool:
-    return re.search(rf"(?<![\w-]){re.escape(name.lower())}(?![\w])", text) is not None
+    """The name as a word of the text, in the singular too ("SKUs" by "SKU"), or as a unit
+    after a figure ("GW" in "3.8GW")."""
+    name = name.lower()
+    forms = {name, name.removesuffix("s")} if len(name) > 3 else {name}
+    return any(re.search(rf"(?<![a-z-]){re.escape(form)}(?![\w])", text) for form in forms)
 
 
 def subject_names(corpus: list[Unit]) -> set[str]:
@@ -75,5 +82,5 @@ def _carries(unit: Unit, name: str, corpus: list[Unit]) -> bool:
 def missing_qualifiers(question: str, cited: Iterable[Unit], corpus: list[Unit], subject: set[str]) -> list[str]:
     """The names of the question that none of the cited units carries in its own context."""
     cited = list(cited)
-    asked = [n for n in dict.fromkeys(names(question)) if n.lower() not in subject]
+    asked = [n for n in dict.fromkeys(names(question)) if n.lower() not in subject | FINANCE_TERMS]
     return [n for n in asked if not any(_carries(u, n, corpus) for u in cited)]

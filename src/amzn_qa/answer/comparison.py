@@ -65,10 +65,17 @@ def asked_column(a: Side, b: Side) -> str:
     return column if rows and column and cell_value(a.unit, column) and cell_value(b.unit, column) else ""
 
 
-def asked_columns(ranked: list[tuple[float, Unit, str]]) -> list[str]:
-    """The columns of a row's statements that match the question nearly as well as its best."""
+def asked_columns(ranked: list[tuple[float, Unit, str]], asked: set[str]) -> list[str]:
+    """The columns of a row's statements that match the question nearly as well as its best,
+    or that name one of the `asked` keywords ("+ instance types": "Deployment: EC2 instances")."""
     best = ranked[0][0] if ranked else 0.0
-    return [text.partition(": ")[0].strip() for score, _, text in ranked if score >= best - COLUMN_MARGIN]
+    return [text.partition(": ")[0].strip() for score, _, text in ranked
+            if score >= best - COLUMN_MARGIN or _roots(asked) & _roots(keywords(text))]
+
+
+def _roots(words) -> set[str]:
+    """Words compared by their first five letters: "instance" and "instances" alike."""
+    return {w[:5] for w in words if len(w) >= 4 and not w[0].isdigit()}
 
 
 def table_lines(a: Side, b: Side, column: str, extra: list[str]) -> list[str]:
@@ -124,7 +131,9 @@ def compare_sides(tools: Tools, state: AnswerState) -> None:
     column = asked_column(first, second) if first and second else ""
     if not column:
         return
-    lines = table_lines(first, second, column, asked_columns(rank(state.turn.own, [first.unit])))
+    named = f"{table_title(first.unit)} {row_label(first.unit)} {row_label(second.unit)}"
+    asked = set(keywords(state.turn.own)) - set(keywords(named))
+    lines = table_lines(first, second, column, asked_columns(rank(state.turn.own, [first.unit]), asked))
     turn, cited = state.turn, [first.unit, second.unit]
     answer = Answer(turn.typed, "\n".join(lines), False, True, [citation(n, u, "\n".join(lines)) for n, u in enumerate(cited, 1)],
                     {}, tools.model, turn.standalone, cited, mode="quote")

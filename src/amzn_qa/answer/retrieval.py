@@ -204,16 +204,20 @@ class HybridRetriever:
 
     def focus(
         self, query: str, units: list[Unit], per_unit: int | None = None,
-        statement_margin: float | None = None, unit_margin: float | None = None,
+        statement_margin: float | None = None, unit_margin: float | None = None, figure_bonus: float = 0.0,
     ) -> list[Focused]:
         """Each unit cut down to its statements nearest the question, most relevant unit first.
 
         A small model given a whole table row picks the wrong column, and given five rows the
         wrong row; shown only the cells and bullets that match the question, it copies the right
-        one. Units far less relevant than the best are left out of the prompt.
+        one. Units far less relevant than the best are left out of the prompt. A statement with
+        a figure scores `figure_bonus` more (for a question that asks for an amount).
         """
         cut = [statements(u) for u in units]
-        scores = iter(self._statement_scores(query, [f"{c.lead} {item}".strip() for c in cut for item in c.items]))
+        texts = [f"{c.lead} {item}".strip() for c in cut for item in c.items]
+        items = [item for c in cut for item in c.items]
+        scores = iter(score + figure_bonus * bool(re.search(r"\d", item))
+                      for score, item in zip(self._statement_scores(query, texts), items))
         focused = []
         for unit, c in zip(units, cut):
             ranked = sorted(((next(scores), i) for i in range(len(c.items))), reverse=True)

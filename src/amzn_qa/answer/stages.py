@@ -20,7 +20,7 @@ from amzn_qa.answer.question import INJECTION_REFUSAL, overrides_instructions
 from amzn_qa.answer.retrieval import Hit, HybridRetriever
 from amzn_qa.answer.state import AnswerState, Decision, Tools, elapsed_ms
 from amzn_qa.answer.understand import (
-    COMPARE, DERIVED, FACT, Turn, compared_sides, focus_query, form_rule, split_question, understood,
+    COMPARE, DERIVED, FACT, Turn, asks_for_amount, compared_sides, focus_query, form_rule, split_question, understood,
 )
 from amzn_qa.ingest.documents import Unit, row_label, statements
 
@@ -94,6 +94,11 @@ def retrieve(tools: Tools, state: AnswerState) -> None:
     state.note(f"{len(state.hits)} passages" + (f"; sides “{sides[0]}” and “{sides[1]}”" if sides else ""))
 
 
+# How much more a statement with a figure matches a question that asks for an amount: the
+# cosine-plus-keyword scale of retrieval.focus, where a row's cells differ by a few hundredths.
+FIGURE_BONUS = 0.1
+
+
 def context(tools: Tools, state: AnswerState) -> None:
     """What the answer is drawn from: for a fact, the one or two statements of each source
     that match, within the prompt's token budget; for points, whole rows, lists and
@@ -106,7 +111,8 @@ def context(tools: Tools, state: AnswerState) -> None:
         return
     query = focus_query(state.turn, tools.vocabulary, state.earlier_label)
     if state.form in (FACT, DERIVED):
-        state.focused = budgeted(tools.retriever.focus(query, retrieved), tools.settings)
+        bonus = FIGURE_BONUS if asks_for_amount(state.turn.own) and state.enabled("figure_statements") else 0.0
+        state.focused = budgeted(tools.retriever.focus(query, retrieved, figure_bonus=bonus), tools.settings)
     else:
         state.focused = as_points(tools, query, retrieved, tools.settings.points_unit_margin)
 

@@ -35,12 +35,12 @@ _COMPARE = re.compile(
 )
 _EXPLAIN = re.compile(
     r"^\W*(why|explain|summari[sz]e|summary|describe|walk me through|tell me about|overview|thoughts on|"
-    r"gimme|give me (the|a)|so what|(so )?(is|are|does|do|did|can|will|should|has|have)\b|"
+    r"gimme|give me (the|a)|so what(?!\s+(is|are|was|were|does|do)\b)|(so )?(is|are|does|do|did|can|will|should|has|have)\b|"
     r"how (does|do|did|is|are|can|could|will|would|should)\b(?!\s+(much|many)))"
-    r"|\b(walk me thru|so what|how (bad|worried|serious|real|risky|concerned)|what'?s backing|backing that)\b"
+    r"|\b(walk me thru|so what(?!\s+(is|are|was|were|does|do)\b)|how (bad|worried|serious|real|risky|concerned)|what'?s backing|backing that)\b"
     r"|\b(why|how come|story|verdict|thesis|bull|bear|case for|case against|positioned|position(ing)?|"
     r"angle|outlook|implications?|matter|advantage|moat|risks|strategy|rationale|explain|"
-    r"in a few lines|big picture|take on|actually)\b",
+    r"in a few lines|big picture|take on)\b",
     re.I,
 )
 _LIST = re.compile(
@@ -54,8 +54,9 @@ _FACT = re.compile(
     r"^\W*(how (much|many|big|fast|long|large)|when|what year|what (is|was|'s) the (price|cost|number|"
     r"share|size|date|count|rate|target|amount|percentage)|who is|who was)\b"
     # a yes/no question about an amount ("has it passed a million downloads?") checks one figure
-    r"|^\W*(is|are|has|have|does|did|will|was)\b[^?]*(\$\d|\d\s?(%|[kmbt]\b|gw\b|x\b)"
-    r"|\b(thousand|million|billion|trillion|gigawatts?|megawatts?|percent)\b)",
+    r"|^\W*(is|are|has|have|does|did|will|was)\b(?![^?]*\b(why|how|real|really|explain)\b)[^?]*"
+    r"(\$\d|\d\s?(%|[kmbt]\b|gw\b|x\b)|\b(thousand|million|billion|trillion|gigawatts?|megawatts?|percent)\b)"
+    r"[^?]*\??\s*$",
     re.I,
 )
 
@@ -71,6 +72,18 @@ def form_rule(question: str, disabled: Collection[str] = ()) -> tuple[str, str]:
     rules named in `disabled` are not tried."""
     return next(((form, rule) for rule, pattern, form in FORM_RULES
                  if rule not in disabled and pattern.search(question)), (FACT, ""))
+
+
+_AMOUNT = re.compile(
+    r"\bhow (much|many|big|large|fast|long|far)\b|\b(what|which)('s| is| was| are)? the (number|price|cost|size|"
+    r"count|amount|rate|share|percentage|figure|total)\b|\bhow many\b",
+    re.I,
+)
+
+
+def asks_for_amount(question: str) -> bool:
+    """The question asks for an amount: its answer is a figure."""
+    return bool(_AMOUNT.search(question))
 
 
 def answer_form(question: str, disabled: Collection[str] = ()) -> str:
