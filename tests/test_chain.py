@@ -40,7 +40,7 @@ def test_stream_yields_tokens_then_the_final_answer(chain):
     events = list(chain.stream("How many robots has Amazon deployed?"))
     assert isinstance(events[-1], Answer)
     tokens = [e.text for e in events if isinstance(e, Token)]
-    assert len(tokens) > 1
+    assert tokens and "".join(tokens) == events[-1].answer  # only the checked answer is streamed
     assert set(events[-1].timings) == {"retrieve_ms", "ttft_ms", "total_ms"}
     assert events[-1].timings["ttft_ms"] <= events[-1].timings["total_ms"]
 

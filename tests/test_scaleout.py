@@ -107,10 +107,12 @@ def test_openai_provider_against_a_real_llm_server(llm_server, shared_settings, 
     assert answer.model.startswith("openai:local@")
     assert set(answer.to_json()) == {"question", "answer", "refused", "grounded", "citations", "timings", "model", "mode", "trace"}
     assert "$50-70K" in answer.answer and answer.citations
-    from amzn_qa.answer.chain import Token
+    from amzn_qa.answer.chain import Progress, Token
 
-    tokens = [e for e in remote.stream("How many robots has Amazon deployed?") if isinstance(e, Token)]
-    assert len(tokens) > 1
+    events = list(remote.stream("How many robots has Amazon deployed?"))
+    progress = [e for e in events if isinstance(e, Progress)]
+    tokens = [e.text for e in events if isinstance(e, Token)]
+    assert len(progress) > 1 and "".join(tokens) == events[-1].answer  # the server streamed; we show it checked
 
 
 class Misbehaving(ThreadingHTTPServer):

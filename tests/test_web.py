@@ -241,6 +241,7 @@ class TricklingLLM(ThreadingHTTPServer):
 
     def __init__(self):
         self.disconnected: list[float] = []
+        self.tokens_sent = 0
         super().__init__(("127.0.0.1", 0), self.Handler)
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
@@ -261,6 +262,7 @@ class TricklingLLM(ThreadingHTTPServer):
                 for _ in range(300):
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                     self.wfile.flush()
+                    self.server.tokens_sent += 1
                     time.sleep(0.2)
                 self.wfile.write(b"data: [DONE]\n\n")
             except (BrokenPipeError, ConnectionResetError):
@@ -287,8 +289,10 @@ def test_closing_the_tab_stops_its_answer_being_generated(browser, trickling):
     page.goto(url + "/")
     page.locator("#question textarea").fill("How many robots has Amazon deployed?")
     page.locator("#ask").click()
-    page.wait_for_function("""() => [...document.querySelectorAll('#chat [data-testid="bot"]')]
-                              .some(bot => bot.innerText.includes('robots robots'))""", timeout=120_000)
+    # The draft is not shown until checked: wait until the model has written a few tokens of it.
+    deadline = time.time() + 120
+    while llm.tokens_sent < 10 and time.time() < deadline:
+        time.sleep(0.2)
     closed = time.time()
     page.close()  # mid-answer: about 58 seconds of tokens are still to come
     while not llm.disconnected and time.time() < closed + 30:

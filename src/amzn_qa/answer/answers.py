@@ -90,7 +90,13 @@ class Token:
     text: str
 
 
-Event = Token | Answer
+@dataclass
+class Progress:
+    """The model wrote a token of a draft that is not shown until checked: a front end may show
+    that work goes on, and gets the chance to stop it (a closed tab, a dropped stream)."""
+
+
+Event = Token | Progress | Answer
 
 
 def citation(n: int, unit: Unit, answer_text: str, quote: str = "") -> Citation:

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Collection, Iterator
 
-from amzn_qa.answer.answers import MODES, NOT_COVERED, Answer, Citation, Event, Token
+from amzn_qa.answer.answers import MODES, NOT_COVERED, Answer, Citation, Event, Progress, Token
 from amzn_qa.answer.generation import SYSTEM_PROMPT
 from amzn_qa.answer.llm import model_label
 from amzn_qa.answer.pipeline import answered, check_disabled
@@ -25,7 +25,7 @@ from amzn_qa.config import Settings
 # What the front ends and scripts import from here; the definitions live in the modules above.
 __all__ = [
     "MODES", "NOT_COVERED", "SYSTEM_PROMPT", "Answer", "AnswerChain", "Citation", "Event", "History",
-    "QuestionError", "Token", "overrides_instructions", "validate_history", "validate_question",
+    "Progress", "QuestionError", "Token", "overrides_instructions", "validate_history", "validate_question",
 ]
 
 
@@ -62,7 +62,8 @@ class AnswerChain:
         self, question: str, history: History | None = None, k: int | None = None,
         cancel: threading.Event | None = None, documents: Collection[str] | None = None,
     ) -> Iterator[Event]:
-        """Tokens as the LLM writes them, then the final, checked Answer (always last).
+        """`Progress` while the model drafts, then the checked answer's text as `Token`s (a line
+        or sentence each; joined, they are its text), then the `Answer` (always last).
 
         Setting `cancel` (the client went away) stops the generation and frees the model;
         `documents` (file names) limits the answer to those documents.
@@ -71,5 +72,5 @@ class AnswerChain:
         question = validate_question(question, self.settings)
         self.catch_up()
         state = AnswerState(question, history or [], documents, k, cancel, frozenset(self.settings.disable), started)
-        answer = yield from answered(self, state)  # the stages' tokens, streamed as they come
+        answer = yield from answered(self, state)
         yield answer

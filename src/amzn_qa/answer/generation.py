@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from langchain_core.prompts import ChatPromptTemplate
 
 from amzn_qa import tokens
-from amzn_qa.answer.answers import Token
+from amzn_qa.answer.answers import Progress, Token
 from amzn_qa.answer.llm import ModelBusy, cancellable, chat_model
 from amzn_qa.answer.points import without_covered_tables
 from amzn_qa.answer.retrieval import Focused
@@ -66,13 +66,15 @@ def budgeted(focused: list[Focused], settings: Settings) -> list[Focused]:
     return chosen
 
 
-def generate(tools: Tools, state: AnswerState) -> Iterator[Token]:
-    """The stage: the model's draft answer as it streams (a fact; or anything the points stage,
-    switched off, left); a failure ends the draft with a notice, and the evidence is shown."""
+def generate(tools: Tools, state: AnswerState) -> Iterator[Progress]:
+    """The stage: the model's draft answer (a fact; or anything the points stage, switched off,
+    left), kept for the check stage, not shown: what a client has shown it cannot take back.
+    Each token is reported as progress, so that a client that goes away stops the model. A
+    failure ends the draft with a notice, and the evidence is shown."""
     try:
         for token in _model_tokens(tools, state):
             state.draft += token.text
-            yield token
+            yield Progress()
     except Exception as err:  # a provider's network or protocol error too: show the evidence
         state.notice = failure_notice(err)
         state.note(state.notice)
@@ -86,7 +88,7 @@ def _model_tokens(tools: Tools, state: AnswerState) -> Iterator[Token]:
     sources = "\n".join(source_line(n, f.unit, f.view) for n, f in enumerate(state.focused, 1))
     deadline = state.started + tools.settings.llm_timeout_s
     for message in chain.stream({"sources": sources, "question": state.turn.standalone}):
-        state.timings.setdefault("ttft_ms", elapsed_ms(state.started))
+        state.timings.setdefault("model_first_token_ms", elapsed_ms(state.started))
         yield Token(message.text)
         if time.perf_counter() > deadline:
             raise TimeoutError

@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import groupby
 
-from amzn_qa.answer.answers import Answer, Token
+from amzn_qa.answer.answers import Answer, Progress, Token
 from amzn_qa.answer.checks import CHECKS, check
 from amzn_qa.answer.comparison import compare_sides, top_row
 from amzn_qa.answer.derived import derive
@@ -21,7 +21,7 @@ from amzn_qa.answer.generation import generate
 from amzn_qa.answer.points import points
 from amzn_qa.answer.stages import (
     choose_form, context, decide_without_model, differing_figures, finish, guard, join, name_documents,
-    retrieve, split, understand,
+    retrieve, split, stream, understand,
 )
 from amzn_qa.answer.state import AnswerState, Tools, elapsed_ms
 from amzn_qa.answer.understand import FORM_RULES
@@ -31,7 +31,7 @@ from amzn_qa.config import ConfigError
 @dataclass(frozen=True)
 class Stage:
     name: str
-    run: Callable[[Tools, AnswerState], Iterator[Token] | None]  # an iterator streams its tokens
+    run: Callable[[Tools, AnswerState], Iterator[Token | Progress] | None]  # an iterator streams its events
     per_part: bool = False  # runs for each part of a compound question
     finishing: bool = False  # runs on an answer once a stage has finished it (and only then)
     optional: bool = True  # may be switched off; the others every answer needs
@@ -54,6 +54,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("name_documents", name_documents, per_part=True, finishing=True),
     Stage("differing_figures", differing_figures, per_part=True, finishing=True),
     Stage("join", join, optional=False),
+    Stage("stream", stream, finishing=True, optional=False),
     Stage("finish", finish, finishing=True, optional=False),
 )
 
@@ -100,12 +101,9 @@ def answered(tools: Tools, state: AnswerState) -> Generator[Token, None, Answer]
 
 
 def _run_parts(tools: Tools, state: AnswerState, stages: tuple[Stage, ...]) -> Iterator[Token]:
-    """The per-part stages for each part, a space streamed between parts; the parts' traces
-    join the question's."""
+    """The per-part stages for each part; the parts' traces join the question's."""
     state.parts = state.parts or [state.part(state.turn)]  # the split stage was switched off
     for n, part in enumerate(state.parts, 1):
-        if n > 1:
-            yield Token(" ")
         yield from _run(tools, part, stages)
         state.trace += [{**entry, "part": n} if len(state.parts) > 1 else entry for entry in part.trace]
 

@@ -6,11 +6,10 @@ bullets, kept fewer items and copied its example; see evals/README.md.)"""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from itertools import groupby
 
 from amzn_qa.answer.alignment import missing_qualifiers, subject_names
-from amzn_qa.answer.answers import Answer, Token, citation, gives_instead, refusal
+from amzn_qa.answer.answers import Answer, citation, gives_instead, refusal
 from amzn_qa.answer.compose import WORDS_BY_FORM, compact_lines, within_words
 from amzn_qa.answer.grounding import cited_numbers
 from amzn_qa.answer.retrieval import Focused
@@ -122,7 +121,7 @@ def _not_about_the_question(tools: Tools, state: AnswerState, chosen: list[Focus
     return True
 
 
-def points(tools: Tools, state: AnswerState) -> Iterator[Token]:
+def points(tools: Tools, state: AnswerState) -> None:
     """The stage: a list, an explanation or a comparison answered as cited points, in
     retrieval order (which weighs the whole unit, so it keeps more of what an explanation needs
     than the order of single best statements); a fact, or a derived figure not calculated, is
@@ -144,11 +143,9 @@ def points(tools: Tools, state: AnswerState) -> Iterator[Token]:
         lines = point_lines(chosen)
     turn = state.turn
     if _not_about_the_question(tools, state, chosen):
-        yield Token(state.answer.answer)
         return
     citations = [citation(n, f.unit, "", f.view) for n, f in enumerate(chosen, 1)]
     answer = Answer(turn.typed, "\n".join(lines), False, True, citations, {}, tools.model,
                     turn.standalone, [f.unit for f in chosen], mode="quote")
     state.decide(answer, Decision("points", [f.unit.id for f in chosen],
                                   f"a {state.form} as the statements of {len(chosen)} sources"))
-    yield Token(answer.answer)

@@ -5,12 +5,13 @@ check stages are in points.py, generation.py and checks.py."""
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from itertools import zip_longest
 
 from amzn_qa.answer.answers import (
-    NOT_COVERED, Answer, citation, gives_instead, joined, name_other_documents, refusal, with_evidence,
+    NOT_COVERED, Answer, Token, citation, gives_instead, joined, name_other_documents, refusal, with_evidence,
 )
 from amzn_qa.answer.conflicts import with_differing_figures
 from amzn_qa.answer.generation import budgeted
@@ -195,9 +196,26 @@ def join(tools: Tools, state: AnswerState) -> None:
     state.answer = answers[0] if len(answers) == 1 else joined(state.turn, answers)
 
 
+# An answer is streamed a line or a sentence at a time.
+_PIECE_END = re.compile(r"(?<=\n)|(?<=[.!?] )")
+
+
+def pieces(text: str) -> list[str]:
+    """The text's lines and sentences, each with what ends it: joined, they are the text."""
+    return [piece for piece in _PIECE_END.split(text) if piece]
+
+
+def stream(tools: Tools, state: AnswerState) -> Iterator[Token]:
+    """The checked answer, a line or sentence at a time: only what every check passed is
+    streamed, so a client never shows text that is later taken back; the first piece's time is
+    the answer's time to first token."""
+    for piece in pieces(state.answer.answer):
+        state.timings.setdefault("ttft_ms", elapsed_ms(state.started))
+        yield Token(piece)
+
+
 def finish(tools: Tools, state: AnswerState) -> None:
-    """The answer's timings: retrieval, the first token (the whole answer when no model
-    streamed), the total."""
+    """The answer's timings: retrieval, the first piece streamed, the total."""
     total = elapsed_ms(state.started)
     state.timings.setdefault("retrieve_ms", 0.0)
     state.timings.setdefault("ttft_ms", total)

@@ -118,13 +118,13 @@ def answer_turn(args: argparse.Namespace, settings: Settings, chain, question: s
         print(format_answer(body["answer"], body["citations"]))
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": body["answer"]}]
         return
-    from amzn_qa.answer.chain import Token
+    from amzn_qa.answer.chain import Answer, Token
 
     for event in chain.stream(question, history, documents=_selected(chain, args)):
-        if isinstance(event, Token):
+        if isinstance(event, Token):  # the checked answer's text: shown as it is, never redrawn
             print(event.text, end="", flush=True)
-        else:
-            print("\r\033[K" + formatted(event))
+        elif isinstance(event, Answer):
+            print(formatted(event).removeprefix(event.answer))
             history += [
                 {"role": "user", "content": event.standalone_question or question},
                 {"role": "assistant", "content": event.answer},

@@ -18,7 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from amzn_qa.answer.chain import Answer, QuestionError, validate_history, validate_question
+from amzn_qa.answer.chain import Answer, QuestionError, Token, validate_history, validate_question
 from amzn_qa.frontends.guards import Login, LoginGate, strict_json
 from amzn_qa.frontends.streaming import cancel_on_disconnect
 from amzn_qa.ingest.index import IndexUnavailable
@@ -132,17 +132,22 @@ def chunk(completion_id: str, created: int, delta: dict, finish: str | None = No
 
 
 def chunks(events: Iterator, completion_id: str, created: int) -> Iterator[str]:
-    """OpenAI's stream: the role at once, then the checked answer (the model's draft is checked
-    against the sources before any of it is sent, as a client cannot take back text it has
-    shown), the citations on the last chunk, and `[DONE]`. A failure ends it with an error event."""
+    """OpenAI's stream: the role at once, then the checked answer a line or sentence per chunk
+    (the model's draft is checked against the sources before any of it is sent, as a client
+    cannot take back text it has shown), its sources, the citations on the last chunk, and
+    `[DONE]`. A failure ends it with an error event."""
     yield chunk(completion_id, created, {"role": "assistant", "content": ""})
     try:
-        answer = next(event for event in events if isinstance(event, Answer))
+        for event in events:
+            if isinstance(event, Token):
+                yield chunk(completion_id, created, {"content": event.text})
+            elif isinstance(event, Answer):
+                sources = reply_text(event).removeprefix(event.answer)
+                if sources:
+                    yield chunk(completion_id, created, {"content": sources})
+                yield chunk(completion_id, created, {}, "stop", citations=event.to_json()["citations"])
     except (IndexUnavailable, QuestionError) as err:
         yield f"data: {json.dumps({'error': {'message': str(err), 'type': 'server_error', 'code': None}})}\n\n"
-    else:
-        yield chunk(completion_id, created, {"content": reply_text(answer)})
-        yield chunk(completion_id, created, {}, "stop", citations=answer.to_json()["citations"])
     yield "data: [DONE]\n\n"
 
 

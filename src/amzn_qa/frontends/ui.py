@@ -16,7 +16,7 @@ import gradio as gr
 from pathlib import Path
 
 from amzn_qa.ingest.catalog import corpus_title, example_questions, read_catalog
-from amzn_qa.answer.chain import Answer, QuestionError, Token
+from amzn_qa.answer.chain import Answer, Progress, QuestionError, Token
 from amzn_qa.ingest.convert import DOCUMENT_SUFFIXES, DocumentError
 from amzn_qa.answer.grounding import CITATION
 from amzn_qa.ingest.index import IndexUnavailable
@@ -155,7 +155,9 @@ def build_ui(backend, uploads: bool = False) -> gr.Blocks:
             yield messages, "", history, answers, gr.update(), status
             streamed = ""
             for event in chain.stream(question, history, int(k), documents=documents):
-                if isinstance(event, Token):
+                if isinstance(event, Progress):  # Gradio stops a closed tab's answer when it gets control
+                    yield messages, "", history, answers, gr.update(), ""
+                elif isinstance(event, Token):
                     streamed += event.text
                     messages[-1] = {"role": "assistant", "content": html.escape(streamed)}
                     yield messages, "", history, answers, gr.update(), ""
