@@ -41,6 +41,7 @@ def test_the_table_shows_the_asked_columns_each_row_cited_and_which_is_higher():
         "|---|---|---|",
         "| Alpha Delay [1] | 8 | Medium (30-40%) |",
         "| Beta Overrun [2] | 6 | Medium (40-50%) |",
+        "",
         "Alpha Delay is higher than Beta Overrun on Severity (8 vs 6).",
     ]
 

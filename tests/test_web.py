@@ -298,3 +298,16 @@ def test_closing_the_tab_stops_its_answer_being_generated(browser, trickling):
     while not llm.disconnected and time.time() < closed + 30:
         time.sleep(0.2)
     assert llm.disconnected, "the model went on generating for a closed tab"
+
+
+def test_a_comparison_renders_as_a_table_and_a_derived_figure_shows_its_calculation(page):
+    new_chat(page)
+    table = ask(page, "severity of the AWS capacity execution risk vs the Trainium ecosystem adoption risk", 0)
+    rows = table.locator("table tbody tr")
+    expect(rows).to_have_count(2)
+    assert "AWS Capacity Execution" in rows.nth(0).inner_text() and "8" in rows.nth(1).inner_text()
+    assert table.locator("table a.cite").count() == 2  # each side's row cited
+    calculated = ask(page, "What is the midpoint of the per-chip price estimate for Trainium 2?", 1)
+    assert "About $60K: the midpoint of $50-70K" in calculated.inner_text()
+    assert calculated.locator("a.cite").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "comparison-and-calculation.png"), full_page=True)

@@ -89,7 +89,7 @@ def table_lines(a: Side, b: Side, column: str, extra: list[str]) -> list[str]:
     lines = [f"| {table_title(a.unit) if one_table else ''} | {' | '.join(columns)} |", "|---" * (len(columns) + 1) + "|"]
     lines += [f"| {label} [{n}] | {' | '.join(cells)} |" for n, (label, cells) in enumerate(zip(labels, rows), 1)]
     larger = which_is_larger(labels[0], rows[0][0], labels[1], rows[1][0], column)
-    return lines + ([larger] if larger else [])
+    return lines + (["", larger] if larger else [])  # a blank line ends the table in Markdown
 
 
 # A figure relative to something else ("20% premium to X", "30% cheaper than Y") is no level
