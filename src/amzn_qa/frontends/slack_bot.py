@@ -142,10 +142,30 @@ def mrkdwn_escaped(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def tables_as_lines(text: str) -> str:
+    """Markdown tables (Slack draws none) as one line per row: its label in bold, then each
+    column's name and cell; the header's first cell (the table's title) leads them."""
+    lines, out, columns = text.split("\n"), [], []
+    for n, line in enumerate(lines):
+        if not line.startswith("|"):
+            out.append(line)
+        elif n + 1 < len(lines) and lines[n + 1].startswith("|---"):  # a header
+            title, *columns = _cells(line)
+            out.append(f"*{title}*" if title else "")
+        elif not line.startswith("|---"):
+            label, *values = _cells(line)
+            out.append(f"- *{label}*: " + " · ".join(f"{c}: {v}" for c, v in zip(columns, values)))
+    return "\n".join(line for line in out if line)
+
+
 def to_mrkdwn(answer: Answer) -> str:
     """The answer in Slack mrkdwn, with a compact list of its citations; every piece that comes
     from a document (answer, heading, file name, quote) is escaped."""
-    text = mrkdwn_escaped(answer.answer)
+    text = mrkdwn_escaped(tables_as_lines(answer.answer))
     points = text.startswith("- ")  # a list, explanation or comparison: one cited point a line
     text = re.sub(r"(?m)^- ", "• ", re.sub(r"(?m)^  - ", "    ◦ ", text))  # a table's rows under its title
     if answer.refused and answer.grounded:
