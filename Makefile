@@ -13,10 +13,14 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# A question never builds the index: the targets that ask ingest first (nothing is re-embedded
+# when nothing changed).
 eval: setup
+	$(BIN)/amzn-qa ingest
 	$(BIN)/amzn-qa eval
 
 chat: setup
+	$(BIN)/amzn-qa ingest
 	$(BIN)/amzn-qa chat
 
 bench: setup
@@ -24,4 +28,5 @@ bench: setup
 	$(BIN)/python scripts/bench_ingest.py
 
 load: setup
+	$(BIN)/amzn-qa ingest
 	$(BIN)/python scripts/loadtest.py

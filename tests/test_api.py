@@ -120,6 +120,19 @@ def test_eight_concurrent_requests_are_all_answered(server):
     assert all(set(r.json()) == KEYS for r in responses)
 
 
+def test_without_an_index_every_question_gets_a_503_naming_ingest(make_settings, tmp_path):
+    settings = make_settings(feedback_db=tmp_path / "f.db")
+    client = client_for(settings)
+    message = f"the index at {settings.index_dir} is empty or missing: run `amzn-qa ingest`"
+    for path in ("/api/ask", "/api/ask/stream"):
+        response = client.post(path, json={"question": QUESTION})
+        assert response.status_code == 503 and response.json()["error"].startswith(message)
+    completion = client.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": QUESTION}]})
+    assert completion.status_code == 503 and completion.json()["error"]["message"].startswith(message)
+    health = client.get("/api/health").json()
+    assert health["status"] == "degraded" and health["index"]["error"].startswith(message)
+
+
 def test_login_when_configured(shared_settings, tmp_path):
     from fastapi.testclient import TestClient
 

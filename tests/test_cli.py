@@ -14,7 +14,7 @@ CITATION_KEYS = {"n", "chunk_id", "source", "section", "start_line", "end_line",
                  "document_date", "ticker", "page"}
 
 
-def run(settings, *args, check=False):
+def run(settings, *args, check=False, stdin=None):
     env = {
         **os.environ,
         "AMZN_QA_CORPUS_DIR": str(settings.corpus_dir),
@@ -22,7 +22,8 @@ def run(settings, *args, check=False):
         "AMZN_QA_CACHE_DIR": str(settings.cache_dir),
     }
     proc = subprocess.run(
-        [sys.executable, "-m", "amzn_qa.frontends.cli", *args], capture_output=True, text=True, env=env, timeout=600
+        [sys.executable, "-m", "amzn_qa.frontends.cli", *args], capture_output=True, text=True, env=env, timeout=600,
+        input=stdin,
     )
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc
@@ -64,6 +65,17 @@ def test_ask_can_be_limited_to_a_document_and_names_the_documents_when_it_is_unk
 def test_bad_question_is_a_one_line_error(shared_settings, question, message):
     proc = run(shared_settings, "ask", question)
     assert proc.returncode == 2 and message in proc.stderr
+
+
+@pytest.mark.parametrize("command", [["ask", "When did Amazon acquire Kiva?"], ["chat"],
+                                     ["eval", "--retrieval-only", "--limit", "1", "--no-gate"]])
+def test_without_an_index_a_question_is_a_one_line_error_naming_ingest(make_settings, tmp_path, command):
+    settings = make_settings()
+    out = ["--out", str(tmp_path / "report")] if command[0] == "eval" else []
+    proc = run(settings, *command, *out, stdin="When did Amazon acquire Kiva?\n")  # run() fails on a traceback
+    assert proc.returncode == 2 and proc.stderr.strip() == (
+        f"amzn-qa: the index at {settings.index_dir} is empty or missing: run `amzn-qa ingest` to index the "
+        f"documents in {settings.corpus_dir}")
 
 
 def test_corrupt_index_names_the_rebuild_command(make_settings):

@@ -345,9 +345,10 @@ def test_ci_runs_the_gate_on_the_test_split_after_the_tests(tmp_path):
     done = _fake_ci(tmp_path, "120 passed, 2 skipped in 900.00s", 0)
     assert done.returncode == 0, done.stderr
     calls = (tmp_path / "repo" / "evals.log").read_text().splitlines()
-    assert len(calls) == 2
-    assert "--split test --retrieval-only" in calls[0]
-    assert "--split test --sample 30" in calls[1] and "--thresholds evals/thresholds-sample.json" in calls[1]
+    assert len(calls) == 3
+    assert calls[0] == "ingest"  # a question never builds the index the gate asks
+    assert "--split test --retrieval-only" in calls[1]
+    assert "--split test --sample 30" in calls[2] and "--thresholds evals/thresholds-sample.json" in calls[2]
 
 
 def test_kind_keeps_only_that_kind_and_names_the_kinds_when_unknown():

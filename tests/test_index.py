@@ -48,11 +48,17 @@ def test_broken_documents_are_named_and_the_rest_indexed(make_settings):
     assert report.added == ["amzn-technical-analysis-2026-01-23.md"] and report.units > 100
 
 
-def test_missing_index_is_built_on_first_use(make_settings):
+NO_INDEX = r"the index at .+ is empty or missing: run `amzn-qa ingest` to index the documents in .+corpus"
+
+
+def test_a_question_never_builds_the_index_a_missing_or_empty_one_says_to_run_ingest(make_settings):
     settings = make_settings()
-    assert not settings.index_dir.exists()
-    retriever = HybridRetriever(settings)
-    assert len(retriever.units) > 100
+    with pytest.raises(IndexUnavailable, match=NO_INDEX):
+        HybridRetriever(settings)
+    assert load_units(settings, open_client(settings)) == []  # nothing was ingested meanwhile
+    open_client(settings).get_or_create_collection(settings.collection)  # there, and empty
+    with pytest.raises(IndexUnavailable, match=NO_INDEX):
+        HybridRetriever(settings)
 
 
 def test_corrupt_index_names_the_rebuild_command_and_rebuild_recovers(make_settings):

@@ -14,7 +14,7 @@ from amzn_qa.frontends.cli import main
 from amzn_qa.config import PROJECT_ROOT, Settings
 from amzn_qa.answer.grounding import grounding_problems
 
-from .conftest import DOCUMENT, write
+from .conftest import DOCUMENT, ingested, write
 
 CASES = [json.loads(line) for line in (PROJECT_ROOT / "evals" / "injection.jsonl").read_text().splitlines()]
 
@@ -56,7 +56,7 @@ def _chain_for(case: dict, chain: AnswerChain, tmp_path_factory) -> AnswerChain:
     root = tmp_path_factory.mktemp(case["id"])
     shutil.copytree(PROJECT_ROOT / "corpus", root / "corpus")
     (root / "corpus" / "injected.md").write_text(case["document"])
-    return AnswerChain(Settings(corpus_dir=root / "corpus", index_dir=root / "index"))
+    return AnswerChain(ingested(Settings(corpus_dir=root / "corpus", index_dir=root / "index")))
 
 
 def test_canary_matching_is_by_whole_word():
@@ -126,7 +126,7 @@ Zeta pays $40K per Trainium 2 chip under its volume contract.
 def test_an_answer_from_a_second_document_names_it(make_settings):
     settings = make_settings()
     write(settings.corpus_dir / "zeta-notes.md", SECOND_DOCUMENT)
-    chain = AnswerChain(settings)
+    chain = AnswerChain(ingested(settings))
     questions = [
         "What does Zeta pay per Trainium 2 chip?",
         "Roughly what does one Trainium 2 chip cost?",  # both documents have a Trainium section

@@ -15,6 +15,7 @@ from mcp.shared.exceptions import MCPError
 from amzn_qa.answer.chain import AnswerChain
 from amzn_qa.config import Settings
 
+from .conftest import ingested
 from .test_openai_api import keyed_server  # noqa: F401  (a server requiring API keys)
 
 KIVA = "When did Amazon acquire Kiva?"
@@ -71,7 +72,7 @@ def essentials(answer_text: str, citations: list[dict]) -> tuple[str, list[str]]
 def reference(server, tmp_path_factory):
     """The in-process chain's answer over the server's documents (its own index of them)."""
     settings = Settings(corpus_dir=server.root / "corpus", index_dir=tmp_path_factory.mktemp("ref") / "index")
-    body = AnswerChain(settings).ask(KIVA).to_json()
+    body = AnswerChain(ingested(settings)).ask(KIVA).to_json()
     return essentials(body["answer"], body["citations"])
 
 

@@ -13,7 +13,7 @@ from amzn_qa.ingest.convert import DocumentError
 from amzn_qa.ingest.documents import chunk_markdown
 from amzn_qa.ingest.index import ingest, load_units, open_client
 
-from .conftest import CORPUS, DOCUMENT, write
+from .conftest import CORPUS, DOCUMENT, ingested, write
 
 FIXTURES = Path(__file__).parent / "fixtures"
 UPDATE = FIXTURES / "amzn-technical-update-2026-04-15.md"
@@ -81,7 +81,7 @@ def two_reports(tmp_path_factory):
     root = tmp_path_factory.mktemp("reports")
     shutil.copytree(CORPUS, root / "corpus")
     shutil.copy(UPDATE, root / "corpus" / UPDATE.name)
-    return AnswerChain(Settings(corpus_dir=root / "corpus", index_dir=root / "index"))
+    return AnswerChain(ingested(Settings(corpus_dir=root / "corpus", index_dir=root / "index")))
 
 
 @pytest.mark.parametrize("question, old, new", [
@@ -118,7 +118,7 @@ def test_a_document_filter_keeps_the_other_documents_out(two_reports):
 def test_a_document_ingested_while_running_is_found_after_reload(make_settings):
     from amzn_qa.answer.chain import AnswerChain
 
-    settings = make_settings()
+    settings = ingested(make_settings())
     chain = AnswerChain(settings)
     write(settings.corpus_dir / "zeta-2025-02-02.md", "# Zeta Corp (ZETA)\n\n## Widgets\n\n| Widget | Price |\n|---|---|\n| **Zeta Flux** | $9K per unit |\n")
     ingest(settings, progress=False)

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from .conftest import CORPUS, write
+from .conftest import CORPUS, ingested, write
 
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test-token-never-logged"
@@ -119,9 +119,9 @@ def slack_settings(shared_settings, tmp_path_factory):
     root = tmp_path_factory.mktemp("slack")
     shutil.copytree(CORPUS, root / "corpus")
     write(root / "corpus" / HOSTILE_SOURCE, HOSTILE_DOC)
-    return shared_settings.model_copy(update={
+    return ingested(shared_settings.model_copy(update={
         "corpus_dir": root / "corpus", "index_dir": root / "index", "feedback_db": root / "feedback.sqlite3",
-        "slack_rate_limit": RATE_LIMIT})
+        "slack_rate_limit": RATE_LIMIT}))
 
 
 @pytest.fixture(scope="module")
