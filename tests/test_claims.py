@@ -11,7 +11,7 @@ from amzn_qa.answer import generation
 from amzn_qa.answer.points import with_whole_tables
 from amzn_qa.answer.checks import claims
 from amzn_qa.ingest.documents import statements, table_rows
-from amzn_qa.answer.grounding import CITATION
+from amzn_qa.answer.markers import CITATION
 
 
 def test_an_answer_is_cut_into_its_sentences_and_bullets():

@@ -2,7 +2,8 @@
 
 from amzn_qa.answer.answers import Answer, Citation, joined as joined_answer
 from amzn_qa.answer.understand import Turn, split_question
-from amzn_qa.answer.grounding import cells_holding, other_period, renumber_citations, whole_cell
+from amzn_qa.answer.grounding import cells_holding, other_period, whole_cell
+from amzn_qa.answer.markers import renumber_citations
 from amzn_qa.ingest.documents import Unit, cells, chunk_markdown, statements
 
 TABLE = """# Gadgets Inc

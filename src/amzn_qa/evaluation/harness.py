@@ -20,7 +20,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from amzn_qa.config import PROJECT_ROOT, Settings
-from amzn_qa.answer.grounding import figures, is_refusal
+from amzn_qa.answer.text import figures, is_refusal
 
 EVALS_DIR = PROJECT_ROOT / "evals"
 DEV_QA = EVALS_DIR / "dev.jsonl"

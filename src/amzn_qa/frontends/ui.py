@@ -19,7 +19,7 @@ from amzn_qa.ingest.catalog import corpus_title, example_questions, read_catalog
 from amzn_qa.answer.chain import Answer, QuestionError, Token
 from amzn_qa.frontends.backend import Backend
 from amzn_qa.ingest.convert import DOCUMENT_SUFFIXES, DocumentError
-from amzn_qa.answer.grounding import CITATION
+from amzn_qa.answer.markers import CITATION
 from amzn_qa.ingest.index import IndexUnavailable
 from amzn_qa.models import ModelUnavailable
 
