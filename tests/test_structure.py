@@ -79,6 +79,15 @@ def test_the_cycle_finder_finds_a_cycle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
 
 
+def test_the_evaluation_reads_answers_with_a_parser_of_its_own():
+    """A metric computed with the chain's own figure or refusal parser could not show that
+    parser's bugs: the harness runs the chain, but reads its answers with evaluation/reading.py."""
+    graph = _graph()
+    assert "amzn_qa.evaluation.reading" in graph["amzn_qa.evaluation.harness"]
+    assert not {"amzn_qa.answer.text", "amzn_qa.answer.grounding"} & graph["amzn_qa.evaluation.harness"]
+    assert not {module for module in graph["amzn_qa.evaluation.reading"] if module.startswith("amzn_qa.answer")}
+
+
 def test_no_function_in_answer_is_over_40_lines_docstring_included():
     long = []
     for path in sorted((SRC / "amzn_qa" / "answer").glob("*.py")):
