@@ -27,15 +27,22 @@ def test_history_makes_a_follow_up_answerable(server):
         {"role": "assistant", "content": "100K+ developers [1]."},
     ]
     body = post(server, "/api/ask", json={"question": "What does it compete with?", "history": history}).json()
+    assert "GitHub Copilot" in body["answer"]  # "it" is Curo, from the earlier turn
     assert any("Curo" in c["section"] for c in body["citations"])
 
 
-def test_stream_sends_tokens_then_the_answer(server):
+def test_stream_sends_the_models_tokens_then_the_answer_they_make(server):
     with httpx.stream("POST", f"{server.url}/api/ask/stream", json={"question": "When did Amazon acquire Kiva?"},
                       timeout=300) as response:
         assert response.headers["content-type"].startswith("text/event-stream")
-        events = [line.removeprefix("event: ") for line in response.iter_lines() if line.startswith("event: ")]
-    assert events.count("token") >= 1 and events[-1] == "answer"
+        lines = list(response.iter_lines())
+    events = [(line.removeprefix("event: "), json.loads(data.removeprefix("data: ")))
+              for line, data in zip(lines, lines[1:]) if line.startswith("event: ")]
+    *tokens, (last, answer) = events
+    assert tokens and {kind for kind, _ in tokens} == {"token"} and last == "answer"
+    # The model's draft passed every check unchanged, so the tokens shown are the answer.
+    assert [entry["rule"] for entry in answer["trace"] if "rule" in entry] == ["passed_checks"]
+    assert "".join(data["text"] for _, data in tokens).strip() == answer["answer"] and "2012" in answer["answer"]
 
 
 @pytest.mark.parametrize(

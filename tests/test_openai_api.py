@@ -50,6 +50,7 @@ def test_earlier_turns_are_the_history(server):
         {"role": "assistant", "content": "100K+ developers [1].\n\nSources:\n[1] doc.md, Curo, lines 1-2"},
         {"role": "user", "content": "What does it compete with?"},
     ])
+    assert "GitHub Copilot" in completion.choices[0].message.content  # "it" is Curo, from the earlier turns
     assert any("Curo" in c["section"] for c in completion.model_extra["citations"])
 
 

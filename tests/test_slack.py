@@ -182,8 +182,8 @@ def test_follow_up_in_the_thread_uses_its_history(slack):
              "ts": "200.000003", "thread_ts": "200.000001", "text": "What does it compete with?"}
     assert send_event(slack.url, event, "Ev2").status_code == 200
     slack.api.wait_for("conversations.replies", lambda p: p.get("ts") == "200.000001")
-    update = slack.api.wait_for("chat.update", lambda p: "Curo" in p.get("text", ""))
-    assert update
+    update = slack.api.wait_for("chat.update", lambda p: "Curo" in p.get("text", ""))[0]
+    assert "GitHub Copilot" in update["text"]  # "it" is Curo, from the thread
 
 
 def test_a_retry_is_not_answered_twice(slack):
@@ -233,7 +233,7 @@ def test_slash_command_answers_ephemerally(slack):
     response = httpx.post(slack.url, content=body, headers=headers, timeout=30)
     assert response.status_code == 200
     ephemeral = slack.api.wait_for("chat.postEphemeral", lambda p: p.get("user") == "U5")[0]
-    assert "1M+" in ephemeral["text"] or "robots" in ephemeral["text"].lower()
+    assert "1M+" in ephemeral["text"]  # the number of robots, from the document
 
 
 def test_oversized_and_malformed_bodies_get_4xx(slack):
