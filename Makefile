@@ -2,7 +2,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run chat test eval bench load
+.PHONY: setup run chat test test-fast eval bench load
 setup:
 	bash scripts/setup.sh
 
@@ -13,10 +13,19 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# The tests that load neither the local LLM nor the embedder, in under 2 minutes (README "Tests
+# and CI"); CI runs `make test`, all of them.
+test-fast: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not llm and not embedder"
+
+# A question never builds the index: the targets that ask ingest first (nothing is re-embedded
+# when nothing changed).
 eval: setup
+	$(BIN)/amzn-qa ingest
 	$(BIN)/amzn-qa eval
 
 chat: setup
+	$(BIN)/amzn-qa ingest
 	$(BIN)/amzn-qa chat
 
 bench: setup
@@ -24,4 +33,5 @@ bench: setup
 	$(BIN)/python scripts/bench_ingest.py
 
 load: setup
+	$(BIN)/amzn-qa ingest
 	$(BIN)/python scripts/loadtest.py

@@ -50,10 +50,14 @@ def start_server() -> tuple[subprocess.Popen, str]:
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:
-            if httpx.get(f"{url}/api/health", timeout=60).json()["index"]["ok"]:
-                return proc, url
+            index = httpx.get(f"{url}/api/health", timeout=60).json()["index"]
         except (httpx.HTTPError, ValueError):
             time.sleep(0.5)
+            continue
+        if index["ok"]:
+            return proc, url
+        proc.kill()
+        raise SystemExit(f"the server cannot answer: {index['error']}")
     proc.kill()
     raise SystemExit("server did not start")
 

@@ -39,11 +39,21 @@ def make_settings(tmp_path):
     return make
 
 
+def ingested(settings: Settings) -> Settings:
+    """`settings` once its corpus is indexed, as `amzn-qa ingest` does: a question never builds
+    the index."""
+    from amzn_qa.ingest.index import ingest
+
+    ingest(settings, progress=False)
+    return settings
+
+
 @pytest.fixture(scope="session")
 def shared_settings(tmp_path_factory) -> Settings:
+    """Settings over a copy of the corpus and its index, built once per session."""
     root = tmp_path_factory.mktemp("shared")
     shutil.copytree(CORPUS, root / "corpus")
-    return Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+    return ingested(Settings(corpus_dir=root / "corpus", index_dir=root / "index"))
 
 
 @pytest.fixture(scope="session")
@@ -81,8 +91,8 @@ INJECTED_DOC = """# Zeta Corp (ZETA) – Notes
 
 def start_server(root: Path, env: dict | None = None):
     """`amzn-qa serve` in a subprocess on a free loopback port over `root`'s corpus (the analysis
-    is copied in when missing), index and feedback database; returns (process, base URL) once its
-    index answers."""
+    is copied in when missing), index (ingested first) and feedback database; returns (process,
+    base URL) once its index answers."""
     import os
     import socket
     import subprocess
@@ -92,6 +102,7 @@ def start_server(root: Path, env: dict | None = None):
 
     if not (root / "corpus").exists():
         shutil.copytree(CORPUS, root / "corpus")
+    ingested(Settings(corpus_dir=root / "corpus", index_dir=root / "index"))
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

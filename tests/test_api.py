@@ -13,6 +13,7 @@ def post(server, path, **kwargs):
     return httpx.post(f"{server.url}{path}", timeout=300, **kwargs)
 
 
+@pytest.mark.llm
 def test_ask_returns_the_cli_json_shape(server):
     response = post(server, "/api/ask", json={"question": "How many robots has Amazon deployed?"})
     assert response.status_code == 200
@@ -21,21 +22,30 @@ def test_ask_returns_the_cli_json_shape(server):
     assert "1M+" in body["answer"] and body["citations"]
 
 
+@pytest.mark.llm
 def test_history_makes_a_follow_up_answerable(server):
     history = [
         {"role": "user", "content": "How many developers adopted Curo in its first days?"},
         {"role": "assistant", "content": "100K+ developers [1]."},
     ]
     body = post(server, "/api/ask", json={"question": "What does it compete with?", "history": history}).json()
+    assert "GitHub Copilot" in body["answer"]  # "it" is Curo, from the earlier turn
     assert any("Curo" in c["section"] for c in body["citations"])
 
 
-def test_stream_sends_tokens_then_the_answer(server):
+@pytest.mark.llm
+def test_stream_sends_the_models_tokens_then_the_answer_they_make(server):
     with httpx.stream("POST", f"{server.url}/api/ask/stream", json={"question": "When did Amazon acquire Kiva?"},
                       timeout=300) as response:
         assert response.headers["content-type"].startswith("text/event-stream")
-        events = [line.removeprefix("event: ") for line in response.iter_lines() if line.startswith("event: ")]
-    assert events.count("token") >= 1 and events[-1] == "answer"
+        lines = list(response.iter_lines())
+    events = [(line.removeprefix("event: "), json.loads(data.removeprefix("data: ")))
+              for line, data in zip(lines, lines[1:]) if line.startswith("event: ")]
+    *tokens, (last, answer) = events
+    assert tokens and {kind for kind, _ in tokens} == {"token"} and last == "answer"
+    # The model's draft passed every check unchanged, so the tokens shown are the answer.
+    assert [entry["rule"] for entry in answer["trace"] if "rule" in entry] == ["passed_checks"]
+    assert "".join(data["text"] for _, data in tokens).strip() == answer["answer"] and "2012" in answer["answer"]
 
 
 @pytest.mark.parametrize(
@@ -48,6 +58,7 @@ def test_stream_sends_tokens_then_the_answer(server):
         ({}, 422, ""),
     ],
 )
+@pytest.mark.embedder
 def test_bad_input_gets_a_4xx_with_a_message(server, payload, status, message):
     response = post(server, "/api/ask", json=payload)
     assert response.status_code == status
@@ -58,12 +69,14 @@ TRAINIUM = "Roughly what does one Trainium 2 chip cost?"
 
 
 @pytest.mark.parametrize("limit", [{"documents": ["amzn-technical-analysis-2026-01-23.md"]}, {"ticker": "amzn"}])
+@pytest.mark.embedder
 def test_a_document_or_ticker_filter_limits_the_sources(server, limit):
     body = post(server, "/api/ask", json={"question": "What is the Zeta widget price?", **limit}).json()
     assert all(c["source"] == "amzn-technical-analysis-2026-01-23.md" for c in body["citations"])
     assert "$9K" not in body["answer"]
 
 
+@pytest.mark.llm
 def test_filtered_stream_answers_from_the_chosen_document_with_its_metadata(server):
     body = {"question": TRAINIUM, "documents": ["amzn-technical-analysis-2026-01-23.md"]}
     with httpx.stream("POST", f"{server.url}/api/ask/stream", json=body, timeout=300) as response:
@@ -83,18 +96,21 @@ def test_filtered_stream_answers_from_the_chosen_document_with_its_metadata(serv
     ({"documents": "zeta-notes.md"}, 422, "documents"),
     ({"ticker": 5}, 422, "ticker"),
 ])
+@pytest.mark.embedder
 def test_a_bad_filter_is_a_4xx_naming_what_there_is(server, payload, status, message):
     for path in ("/api/ask", "/api/ask/stream"):
         response = post(server, path, json={"question": TRAINIUM, **payload})
         assert response.status_code == status and message in response.json()["error"]
 
 
+@pytest.mark.embedder
 def test_malformed_json_and_oversized_bodies_are_rejected(server):
     assert post(server, "/api/ask", content=b"{not json", headers={"content-type": "application/json"}).status_code == 422
     big = json.dumps({"question": "x" * 200_000}).encode()
     assert post(server, "/api/ask", content=big, headers={"content-type": "application/json"}).status_code == 413
 
 
+@pytest.mark.embedder
 def test_health_and_openapi(server):
     health = httpx.get(f"{server.url}/api/health", timeout=60).json()
     assert health["status"] == "ok" and health["index"]["units"] > 100
@@ -107,6 +123,7 @@ def test_health_and_openapi(server):
     assert {"/api/ask", "/api/ask/stream", "/api/health"} <= set(schema["paths"])
 
 
+@pytest.mark.llm
 def test_eight_concurrent_requests_are_all_answered(server):
     questions = [
         "How many robots has Amazon deployed?", "When did Amazon acquire Kiva?",
@@ -120,6 +137,20 @@ def test_eight_concurrent_requests_are_all_answered(server):
     assert all(set(r.json()) == KEYS for r in responses)
 
 
+def test_without_an_index_every_question_gets_a_503_naming_ingest(make_settings, tmp_path):
+    settings = make_settings(feedback_db=tmp_path / "f.db")
+    client = client_for(settings)
+    message = f"the index at {settings.index_dir} is empty or missing: run `amzn-qa ingest`"
+    for path in ("/api/ask", "/api/ask/stream"):
+        response = client.post(path, json={"question": QUESTION})
+        assert response.status_code == 503 and response.json()["error"].startswith(message)
+    completion = client.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": QUESTION}]})
+    assert completion.status_code == 503 and completion.json()["error"]["message"].startswith(message)
+    health = client.get("/api/health").json()
+    assert health["status"] == "degraded" and health["index"]["error"].startswith(message)
+
+
+@pytest.mark.embedder
 def test_login_when_configured(shared_settings, tmp_path):
     from fastapi.testclient import TestClient
 
@@ -175,6 +206,7 @@ def live_guarded(guarded_settings):
     thread.join(timeout=10)
 
 
+@pytest.mark.embedder
 def test_a_chunked_body_over_the_limit_gets_413_before_the_login_is_checked(live_guarded):
     sent = []
 
@@ -192,6 +224,7 @@ def test_a_chunked_body_over_the_limit_gets_413_before_the_login_is_checked(live
     assert len(sent) < 400  # answered while the body was still arriving
 
 
+@pytest.mark.embedder
 def test_a_chunked_body_within_the_limit_is_read_whole(live_guarded):
     def chunks():
         yield b'{"question": '
@@ -213,6 +246,7 @@ def api(shared_settings, tmp_path_factory):
      "22 turns; the limit is 20"),
     ([{"role": "user", "content": "x" * 4001}], "4001 characters long; the limit is 4000"),
 ])
+@pytest.mark.embedder
 def test_history_over_the_limits_gets_400(api, history, message):
     response = api.post("/api/ask", json={"question": QUESTION, "history": history})
     assert response.status_code == 400 and message in response.json()["error"]
@@ -229,6 +263,7 @@ def test_history_over_the_limits_gets_400(api, history, message):
     b'{"question": "When did Amazon acquire Kiva?", "x": "\xff\xfe"}',
     b"[" * 20_000 + b"]" * 20_000,
 ])
+@pytest.mark.embedder
 def test_json_that_is_not_rfc_json_is_a_422_json_error(api, body):
     response = api.post("/api/ask", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 422
@@ -244,6 +279,7 @@ def test_json_that_is_not_rfc_json_is_a_422_json_error(api, body):
     ({"question": QUESTION, "history": [{"role": "user", "content": "x", "name": "y"}]}, "history.0.name"),
     ({}, "question: Field required"),
 ])
+@pytest.mark.embedder
 def test_wrong_types_are_a_422_with_a_readable_error(api, body, field):
     response = api.post("/api/ask", json=body)
     assert response.status_code == 422
@@ -259,6 +295,7 @@ def chat(guarded_settings):
 @pytest.mark.parametrize("path, method, status", [
     ("/api/nowhere", "GET", 404), ("/api/ask", "GET", 405), ("/api/ask", "DELETE", 405),
 ])
+@pytest.mark.embedder
 def test_unknown_api_routes_are_json_errors_even_with_the_chat_mounted(chat, path, method, status):
     response = chat.request(method, path, auth=LOGIN)
     assert response.status_code == status and "error" in response.json()
@@ -272,12 +309,14 @@ def test_unknown_api_routes_are_json_errors_even_with_the_chat_mounted(chat, pat
     ("POST", "/gradio_api/reset"), ("POST", "/gradio_api/queue/join"), ("POST", "/gradio_api/stream/e1"),
     ("GET", "/gradio_api/file=/etc/passwd"), ("GET", "/monitoring/key"), ("GET", "/anything/else"),
 ])
+@pytest.mark.embedder
 def test_with_a_login_nothing_else_is_reachable_without_credentials(chat, method, path):
     response = chat.request(method, path, json={})
     assert response.status_code == 401
     assert response.json() == {"error": "Login required."}
 
 
+@pytest.mark.embedder
 def test_without_credentials_the_login_page_shows_no_api_and_health_only_its_status(chat):
     import re
 
@@ -289,6 +328,7 @@ def test_without_credentials_the_login_page_shows_no_api_and_health_only_its_sta
     assert chat.get("/api/health", auth=LOGIN).json()["index"]["units"] > 100
 
 
+@pytest.mark.embedder
 def test_a_chat_session_opens_the_docs_but_not_the_api(guarded_settings):
     with client_for(guarded_settings, with_ui=True) as client:
         assert client.post("/login", data={"username": LOGIN[0], "password": LOGIN[1]}).status_code == 200
@@ -298,6 +338,7 @@ def test_a_chat_session_opens_the_docs_but_not_the_api(guarded_settings):
         assert client.post("/api/ask", json={"question": ""}, auth=LOGIN).status_code == 400
 
 
+@pytest.mark.embedder
 def test_a_logged_in_session_cannot_read_the_apps_files(guarded_settings, tmp_path, monkeypatch):
     import os
     import urllib.parse
@@ -325,6 +366,7 @@ def test_a_logged_in_session_cannot_read_the_apps_files(guarded_settings, tmp_pa
 
 @pytest.mark.parametrize("path", ["/gradio_api/queue/join", "/gradio_api/run/predict", "/gradio_api/call/predict",
                                   "/gradio_api/api/predict", "/gradio_api/component_server", "/login"])
+@pytest.mark.embedder
 def test_the_chats_gradio_routes_have_a_body_limit(chat, path):
     big = json.dumps({"data": ["x" * 1_100_000], "fn_index": 0, "session_hash": "s"}).encode()
     response = chat.post(path, content=big, headers={"content-type": "application/json"})
@@ -335,6 +377,7 @@ def test_the_chats_gradio_routes_have_a_body_limit(chat, path):
     assert small.status_code != 413
 
 
+@pytest.mark.embedder
 def test_the_chats_upload_takes_a_document_up_to_the_document_limit(guarded_settings):
     document = b"# Notes\n\n" + b"Widgets sell well in every region. " * 6000  # ~200 KB: over the JSON limit
     too_big = b"x" * (guarded_settings.max_document_bytes + guarded_settings.max_body_bytes)

@@ -3,7 +3,7 @@ a list question's bulleted list as its items, any other source as its subject an
 statement; then only as many points as fit the form's word count, each still cited."""
 
 from amzn_qa.answer.compose import asked_column, compact_lines, shortened, within_words
-from amzn_qa.answer.grounding import cited_numbers
+from amzn_qa.answer.markers import cited_numbers
 from amzn_qa.answer.points import _table_of, compact_points
 from amzn_qa.answer.retrieval import Focused
 from amzn_qa.ingest.documents import Unit

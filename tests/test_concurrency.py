@@ -104,15 +104,16 @@ def test_a_full_queue_refuses_at_once_with_a_clear_error():
     stall.set()
 
 
+@pytest.mark.embedder
 def test_health_is_degraded_while_the_model_is_stuck(shared_settings, tmp_path, monkeypatch):
-    from amzn_qa.frontends import api
+    from amzn_qa.frontends.backend import Backend
     from amzn_qa.answer import llm
 
     stall = threading.Event()
     stuck = fake_model(FakeLlama(stall=stall), timeout_s=0.3)
     monkeypatch.setattr(llm, "chat_model", lambda settings: stuck)
     settings = shared_settings.model_copy(update={"llm_timeout_s": 0.3, "feedback_db": tmp_path / "f.db"})
-    backend = api.Backend(settings)
+    backend = Backend(settings)
     assert backend.health()["status"] == "ok"
     in_background(stuck, "a")
     time.sleep(0.6)

@@ -1,6 +1,8 @@
 import pytest
 
-from amzn_qa.answer.grounding import best_quote, cited_numbers, figures, is_refusal, names, unsupported
+from amzn_qa.answer.grounding import best_quote, unsupported
+from amzn_qa.answer.markers import cited_numbers
+from amzn_qa.answer.text import figures, is_refusal, names
 
 ROW = (
     "Trainium (Training Silicon) — Specification: Price. Details: ~$50-70K per chip (estimate). "
@@ -81,7 +83,7 @@ def test_scaled_figures_need_their_full_value():
 
 
 def test_citations_to_missing_sources_are_dropped():
-    from amzn_qa.answer.grounding import keep_citations
+    from amzn_qa.answer.markers import keep_citations
 
     assert keep_citations("Industry leader [3].", range(1, 3)) == "Industry leader."
     assert keep_citations("A [1, 4] and B [2].", range(1, 3)) == "A [1] and B [2]."

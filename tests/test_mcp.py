@@ -15,6 +15,7 @@ from mcp.shared.exceptions import MCPError
 from amzn_qa.answer.chain import AnswerChain
 from amzn_qa.config import Settings
 
+from .conftest import ingested
 from .test_openai_api import keyed_server  # noqa: F401  (a server requiring API keys)
 
 KIVA = "When did Amazon acquire Kiva?"
@@ -71,16 +72,18 @@ def essentials(answer_text: str, citations: list[dict]) -> tuple[str, list[str]]
 def reference(server, tmp_path_factory):
     """The in-process chain's answer over the server's documents (its own index of them)."""
     settings = Settings(corpus_dir=server.root / "corpus", index_dir=tmp_path_factory.mktemp("ref") / "index")
-    body = AnswerChain(settings).ask(KIVA).to_json()
+    body = AnswerChain(ingested(settings)).ask(KIVA).to_json()
     return essentials(body["answer"], body["citations"])
 
 
+@pytest.mark.llm
 def test_stdio_server_answers_searches_and_serves_documents(server, reference):
     report = anyio.run(session_report, stdio(server.root))
     check(report, server.root / "corpus")
     assert essentials(report["ask"]["answer"], report["ask"]["citations"]) == reference
 
 
+@pytest.mark.llm
 def test_streamable_http_at_mcp_matches_the_chain_and_v1(server, reference):
     report = anyio.run(session_report, http(server.url))
     check(report, server.root / "corpus")
@@ -91,6 +94,7 @@ def test_streamable_http_at_mcp_matches_the_chain_and_v1(server, reference):
     assert essentials(text, completion.model_extra["citations"]) == reference
 
 
+@pytest.mark.embedder
 def test_http_mcp_takes_a_bearer_key(keyed_server):
     async def tools(**options) -> set[str]:
         async with Client(http(keyed_server, **options), read_timeout_seconds=60) as session:

@@ -53,16 +53,39 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return cycles
 
 
-def test_no_module_of_the_project_imports_itself_through_others():
+def _graph() -> dict[str, set[str]]:
+    """Each module of the project -> the project modules it imports."""
     modules = _modules()
-    graph = {module: _imported(module, path, modules) for module, path in modules.items()}
+    return {module: _imported(module, path, modules) for module, path in modules.items()}
+
+
+def test_no_module_of_the_project_imports_itself_through_others():
+    graph = _graph()
     assert "amzn_qa.answer.stages" in graph["amzn_qa.answer.pipeline"]  # the walk sees imports
     assert "amzn_qa.frontends.api" in graph["amzn_qa.frontends.cli"]  # function-local ones too
+    assert "amzn_qa.frontends.backend" in graph["amzn_qa.frontends.mcp_server"]  # and type-checking ones
     assert _cycles(graph) == []
+
+
+def test_only_the_command_line_imports_the_web_server():
+    """frontends/api.py assembles `amzn-qa serve` from the other front ends; what they share
+    lives in modules of its own (backend, guards, streaming), so none of them imports it back."""
+    graph = _graph()
+    assert {module for module, imported in graph.items() if "amzn_qa.frontends.api" in imported} == {
+        "amzn_qa.frontends.cli"}
 
 
 def test_the_cycle_finder_finds_a_cycle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
+
+
+def test_the_evaluation_reads_answers_with_a_parser_of_its_own():
+    """A metric computed with the chain's own figure or refusal parser could not show that
+    parser's bugs: the harness runs the chain, but reads its answers with evaluation/reading.py."""
+    graph = _graph()
+    assert "amzn_qa.evaluation.reading" in graph["amzn_qa.evaluation.harness"]
+    assert not {"amzn_qa.answer.text", "amzn_qa.answer.grounding"} & graph["amzn_qa.evaluation.harness"]
+    assert not {module for module in graph["amzn_qa.evaluation.reading"] if module.startswith("amzn_qa.answer")}
 
 
 def test_no_function_in_answer_is_over_40_lines_docstring_included():

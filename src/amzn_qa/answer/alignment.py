@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from amzn_qa.answer.grounding import names
+from amzn_qa.answer.text import names
 from amzn_qa.answer.vocabulary import FINANCE_SHORTHAND
 from amzn_qa.ingest.documents import Unit
 

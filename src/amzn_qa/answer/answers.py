@@ -8,7 +8,8 @@ import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from amzn_qa.answer.grounding import CITATION, best_quote, cited_numbers, renumber_citations
+from amzn_qa.answer.grounding import best_quote
+from amzn_qa.answer.markers import CITATION, cited_numbers, renumber_citations
 from amzn_qa.answer.retrieval import Focused
 from amzn_qa.answer.understand import Turn
 from amzn_qa.ingest.documents import Unit

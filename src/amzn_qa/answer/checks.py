@@ -16,12 +16,13 @@ from amzn_qa.answer.answers import (
 from amzn_qa.answer.alignment import missing_qualifiers, subject_names
 from amzn_qa.answer.arithmetic import Quantity, quantities
 from amzn_qa.answer.grounding import (
-    cells_holding, cited_numbers, figures, grounding_problems, is_refusal, keep_citations, labelled_cell,
-    not_the_asked_period, off_topic, only_a_label, other_period, says_nothing_new, support_score,
-    unsupported_wording, whole_cell, wrong_kind_of_figure,
+    cells_holding, grounding_problems, labelled_cell, not_the_asked_period, off_topic, only_a_label, other_period,
+    says_nothing_new, support_score, unsupported_wording, whole_cell, wrong_kind_of_figure,
 )
+from amzn_qa.answer.markers import cited_numbers, keep_citations
 from amzn_qa.answer.points import as_points
 from amzn_qa.answer.state import AnswerState, Decision, Tools
+from amzn_qa.answer.text import figures, is_refusal
 from amzn_qa.ingest.documents import Unit, cells
 
 _CLAIM_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"(])|\s*\n+\s*")

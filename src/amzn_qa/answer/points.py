@@ -11,7 +11,7 @@ from itertools import groupby
 from amzn_qa.answer.alignment import missing_qualifiers, subject_names
 from amzn_qa.answer.answers import Answer, citation, gives_instead, refusal
 from amzn_qa.answer.compose import WORDS_BY_FORM, compact_lines, within_words
-from amzn_qa.answer.grounding import cited_numbers
+from amzn_qa.answer.markers import cited_numbers
 from amzn_qa.answer.retrieval import Focused
 from amzn_qa.answer.state import AnswerState, Decision, Tools
 from amzn_qa.answer.understand import COMPARE, DERIVED, FACT, LIST

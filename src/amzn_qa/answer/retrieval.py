@@ -16,8 +16,7 @@ from rank_bm25 import BM25Okapi
 from amzn_qa.config import Settings
 from amzn_qa.ingest.documents import EMPTY_CELL, Unit, row_label, statements
 from amzn_qa.ingest.index import (
-    IndexUnavailable, embeddings, index_is_empty, ingest, load_units, open_client, reopened_client, vector_store,
-    written_stamp,
+    IndexUnavailable, embeddings, load_units, reopened_client, vector_store, written_stamp,
 )
 
 RRF_K = 60
@@ -129,8 +128,6 @@ class HybridRetriever:
         self.settings = settings
         self._reloading = threading.RLock()
         self._vectors: dict[str, list[float]] = {}  # statement embeddings; the corpus is small
-        if index_is_empty(settings, open_client(settings)):
-            ingest(settings, progress=False)  # first use builds the index
         self.reload()
 
     @property
@@ -161,11 +158,14 @@ class HybridRetriever:
         return True
 
     def _loaded_units(self, client) -> list[Unit]:
+        """The index's units. A question never builds the index (answering must not write it,
+        nor take an ingest's minutes): a missing or empty one is the user's to fill."""
         units = load_units(self.settings, client)
         if not units:
+            where = self.settings.chroma_url or self.settings.index_dir
             raise IndexUnavailable(
-                f"the index holds no units: add documents (.md, .txt, .pdf, .docx, .html) to {self.settings.corpus_dir} "
-                "and run `amzn-qa ingest`"
+                f"the index at {where} is empty or missing: run `amzn-qa ingest` to index the documents "
+                f"in {self.settings.corpus_dir}"
             )
         return units
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from amzn_qa.answer.grounding import names
+from amzn_qa.answer.text import names
 from amzn_qa.answer.vocabulary import Vocabulary
 
 FACT, LIST, EXPLAIN, COMPARE, DERIVED = "fact", "list", "explain", "compare", "derived"

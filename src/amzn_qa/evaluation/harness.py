@@ -2,8 +2,9 @@
 
 Metrics are defined in evals/README.md. The harness judges what a user sees: it checks
 groundedness with its own test of the shown answer against the text of the units it cites (not
-the chain's grounding check, and never the chain's `grounded` flag), and it scores refusals
-separately from answer accuracy. Cases come in two splits: dev (tune on it) and test (report it).
+the chain's grounding check, and never the chain's `grounded` flag), reading figures and refusals
+with its own parser (reading.py, not the chain's), and it scores refusals separately from answer
+accuracy. Cases come in two splits: dev (tune on it) and test (report it).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from amzn_qa.config import PROJECT_ROOT, Settings
-from amzn_qa.answer.grounding import figures, is_refusal
+from amzn_qa.evaluation.reading import says_not_answered, stated_figures, stated_values
 
 EVALS_DIR = PROJECT_ROOT / "evals"
 DEV_QA = EVALS_DIR / "dev.jsonl"
@@ -162,15 +163,15 @@ def fact_present(fact: str, answer: str) -> bool:
     text, wanted = _plain(answer), _plain(fact)
     if _has_phrase(text, wanted):
         return True
-    fact_figures = figures(wanted)
+    fact_figures = stated_figures(wanted)
     if not fact_figures:
         return False
     rest = wanted
     for figure in fact_figures:
-        rest = rest.replace(figure.surface, " ", 1)
-    answer_values = {v for f in figures(text) for v in f.values}
+        rest = rest.replace(figure.written, " ", 1)
+    answer_values = stated_values(text)
     words_present = set(re.findall(r"[a-z]+", rest)) <= set(re.findall(r"[a-z]+", text))
-    return words_present and all(max(f.values) in answer_values for f in fact_figures)
+    return words_present and all(figure.claimed in answer_values for figure in fact_figures)
 
 
 def facts_present(facts: list[list[str]], answer: str) -> bool:
@@ -218,11 +219,11 @@ def unsupported_claims(answer: str, cited_text: str, calculated: bool = False) -
     word, not a name, when the cited text uses it in lower case or it is a function word ("The").
     """
     body = _MARKER.sub(" ", answer)
-    cited_values = {v for f in figures(cited_text) for v in f.values}
+    cited_values = stated_values(cited_text)
     if calculated:
-        cited_values |= one_step_from(cited_values) | {v * 1000 for v in cited_values}
-    missing = [f.surface for f in figures(body) if round(max(f.values), 1) not in cited_values
-               and max(f.values) not in cited_values]
+        cited_values |= one_step_from(cited_values)
+    missing = [figure.written for figure in stated_figures(body)
+               if figure.claimed not in cited_values and round(figure.claimed, 1) not in cited_values]
     cited_tokens = set(_TOKEN.findall(cited_text))
     for match in _CAPITALISED.finditer(body):
         word = match.group()
@@ -267,7 +268,7 @@ def score_case(case: Case, result: dict, ranked_sections: list[str], cited_texts
     }
     if result is None:
         return row
-    answer, refused = result["answer"], result["refused"] or is_refusal(result["answer"])
+    answer, refused = result["answer"], result["refused"] or says_not_answered(result["answer"])
     cited_sections = [c["section"] for c in result["citations"]]
     calculated = bool(result.get("calculation"))
     missing = unsupported_claims(answer, "\n".join(cited_texts), calculated) if not refused else []

@@ -1,5 +1,6 @@
-"""What stands in front of `amzn-qa serve`'s routes: a request-body limit, strict JSON, and the
-login gate. Each answers with `{"error": "..."}` JSON, like the API itself.
+"""What stands in front of `amzn-qa serve`'s routes: a request-body limit, strict JSON, the
+login gate, and the key check of the protocol endpoints (/v1 and /mcp). Each answers with
+`{"error": "..."}` JSON, like the API itself; the protocol endpoints in OpenAI's error shape.
 """
 
 from __future__ import annotations
@@ -29,10 +30,17 @@ UPLOAD_PATHS = frozenset({"/gradio_api/upload"})
 PUBLIC_PATHS = {"/", "/login", "/login/", "/theme.css", "/favicon.ico", "/manifest.json", "/robots.txt",
                 "/api/health"}
 PUBLIC_PREFIXES = ("/assets/", "/static/", "/svelte/", "/slack/")
+# The protocol endpoints: machine clients, which authenticate with a Bearer key (or HTTP Basic).
+PROTOCOL_PATHS = ("/v1/", "/mcp")
 
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def openai_error(status: int, message: str, code: str, kind: str = "invalid_request_error") -> JSONResponse:
+    """An error in OpenAI's shape, which OpenAI's clients (and MCP's, at /mcp) read."""
+    return JSONResponse({"error": {"message": message, "type": kind, "code": code}}, status_code=status)
 
 
 class BodyLimit:
@@ -212,3 +220,33 @@ class LoginGate:
     def _open(self, scope: Scope) -> bool:
         path = scope["path"]
         return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES) or self.login.granted(HTTPConnection(scope))
+
+
+class ProtocolGate:
+    """Authentication in front of the app when API keys or a login are configured. /v1/ and /mcp
+    take `Authorization: Bearer <key>` with a configured key, or the login's HTTP Basic
+    credentials (never the chat's session cookie: a page elsewhere must not use a visitor's
+    session); anything else gets 401 in OpenAI's error shape. Every other path is the
+    LoginGate's (open when no login is configured)."""
+
+    def __init__(self, app: ASGIApp, keys: list[str], login: Login | None) -> None:
+        self.app, self.keys, self.login = app, [key.encode() for key in keys], login
+        self.others = LoginGate(app, login) if login else app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(PROTOCOL_PATHS):
+            await self.others(scope, receive, send)
+        elif self.granted(HTTPConnection(scope).headers.get("authorization", "")):
+            await self.app(scope, receive, send)
+        else:
+            refused = openai_error(401, "A valid API key is required: send `Authorization: Bearer <key>`.",
+                                   "invalid_api_key")
+            refused.headers["www-authenticate"] = 'Bearer realm="amzn-qa"'
+            await refused(scope, receive, send)
+
+    def granted(self, header: str) -> bool:
+        scheme, _, credential = header.partition(" ")
+        if scheme.lower() == "bearer":
+            # Every key is compared, so the time taken does not tell which one nearly matched.
+            return sum(secrets.compare_digest(credential.strip().encode(), key) for key in self.keys) > 0
+        return scheme.lower() == "basic" and self.login is not None and self.login.accepts_basic(header)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from amzn_qa.answer.chain import AnswerChain
     from amzn_qa.config import Settings
+    from amzn_qa.frontends.backend import Backend
 
 RESOURCE_PREFIX = "amzn-qa://documents/"
 # Text documents are served as text, the others (PDF, Word, any type ingest learns later) as
@@ -128,7 +129,7 @@ def serve_stdio(settings: Settings) -> None:
     build_server(settings, chain).run("stdio")
 
 
-def mount(app: FastAPI, backend) -> None:
+def mount(app: FastAPI, backend: Backend) -> None:
     """Streamable HTTP at /mcp, stateless (each request stands alone, as /api's do); its
     session manager runs inside the app's lifespan."""
     server = build_server(backend.settings, backend.chain)

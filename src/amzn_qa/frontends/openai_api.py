@@ -10,7 +10,6 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-import secrets
 from typing import Any
 
 import anyio
@@ -19,16 +18,12 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from amzn_qa.answer.chain import Answer, QuestionError, Token, validate_history, validate_question
-from amzn_qa.frontends.guards import Login, LoginGate, strict_json
+from amzn_qa.frontends.backend import Backend
+from amzn_qa.frontends.guards import openai_error, strict_json
 from amzn_qa.frontends.streaming import cancel_on_disconnect
 from amzn_qa.ingest.index import IndexUnavailable
 
-from starlette.requests import HTTPConnection
-from starlette.types import ASGIApp, Receive, Scope, Send
-
 MODEL_ID = "amzn-qa"
-# The protocol endpoints: machine clients, which authenticate with a Bearer key (or HTTP Basic).
-PROTOCOL_PATHS = ("/v1/", "/mcp")
 SOURCES_HEADING = "\n\nSources:\n"
 
 
@@ -41,10 +36,6 @@ class OpenAIError(Exception):
 
     def response(self) -> JSONResponse:
         return openai_error(self.status, self.message, self.code, self.kind)
-
-
-def openai_error(status: int, message: str, code: str, kind: str = "invalid_request_error") -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "type": kind, "code": code}}, status_code=status)
 
 
 class Message(BaseModel):
@@ -151,8 +142,8 @@ def chunks(events: Iterator, completion_id: str, created: int) -> Iterator[str]:
     yield "data: [DONE]\n\n"
 
 
-def mount(app: FastAPI, backend) -> None:
-    """GET /v1/models and POST /v1/chat/completions (authentication is the ProtocolGate's)."""
+def mount(app: FastAPI, backend: Backend) -> None:
+    """GET /v1/models and POST /v1/chat/completions (authentication is guards.ProtocolGate's)."""
     settings = backend.settings
 
     @app.get("/v1/models")
@@ -193,33 +184,3 @@ def mount(app: FastAPI, backend) -> None:
         finally:
             cancel.set()
         return JSONResponse(completion(answer, completion_id, created))
-
-
-class ProtocolGate:
-    """Authentication in front of the app when API keys or a login are configured. /v1/ and /mcp
-    take `Authorization: Bearer <key>` with a configured key, or the login's HTTP Basic
-    credentials (never the chat's session cookie: a page elsewhere must not use a visitor's
-    session); anything else gets 401 in OpenAI's error shape. Every other path is the
-    LoginGate's (open when no login is configured)."""
-
-    def __init__(self, app: ASGIApp, keys: list[str], login: Login | None) -> None:
-        self.app, self.keys, self.login = app, [key.encode() for key in keys], login
-        self.others = LoginGate(app, login) if login else app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(PROTOCOL_PATHS):
-            await self.others(scope, receive, send)
-        elif self.granted(HTTPConnection(scope).headers.get("authorization", "")):
-            await self.app(scope, receive, send)
-        else:
-            refused = openai_error(401, "A valid API key is required: send `Authorization: Bearer <key>`.",
-                                   "invalid_api_key")
-            refused.headers["www-authenticate"] = 'Bearer realm="amzn-qa"'
-            await refused(scope, receive, send)
-
-    def granted(self, header: str) -> bool:
-        scheme, _, credential = header.partition(" ")
-        if scheme.lower() == "bearer":
-            # Every key is compared, so the time taken does not tell which one nearly matched.
-            return sum(secrets.compare_digest(credential.strip().encode(), key) for key in self.keys) > 0
-        return scheme.lower() == "basic" and self.login is not None and self.login.accepts_basic(header)

@@ -17,8 +17,9 @@ from pathlib import Path
 
 from amzn_qa.ingest.catalog import corpus_title, example_questions, read_catalog
 from amzn_qa.answer.chain import Answer, Progress, QuestionError, Token
+from amzn_qa.frontends.backend import Backend
 from amzn_qa.ingest.convert import DOCUMENT_SUFFIXES, DocumentError
-from amzn_qa.answer.grounding import CITATION
+from amzn_qa.answer.markers import CITATION
 from amzn_qa.ingest.index import IndexUnavailable
 from amzn_qa.models import ModelUnavailable
 
@@ -122,7 +123,7 @@ class CorpusView:
     choices: list[tuple[str, str]]  # (label, file name)
 
 
-def corpus_view(backend) -> CorpusView:
+def corpus_view(backend: Backend) -> CorpusView:
     """Drawn from the indexed documents' metadata and structure (and corpus/documents.toml)."""
     try:
         documents = [info for info, _ in backend.documents()]
@@ -138,7 +139,7 @@ def corpus_view(backend) -> CorpusView:
     return CorpusView(heading, example_questions(catalog, units), [(d.label, d.name) for d in documents])
 
 
-def build_ui(backend, uploads: bool = False) -> gr.Blocks:
+def build_ui(backend: Backend, uploads: bool = False) -> gr.Blocks:
     settings = backend.settings
 
     def respond(question, messages, history, answers, k, model, selected) -> Iterator[tuple]:
@@ -226,7 +227,7 @@ def build_ui(backend, uploads: bool = False) -> gr.Blocks:
     return demo
 
 
-def refreshed(backend, chosen: list[str] | None) -> tuple:
+def refreshed(backend: Backend, chosen: list[str] | None) -> tuple:
     """The heading and the document choices as the index now stands (a page opened after an
     upload, or the page that uploaded), keeping what is chosen."""
     view = corpus_view(backend)
@@ -234,7 +235,7 @@ def refreshed(backend, chosen: list[str] | None) -> tuple:
     return view.heading, gr.update(choices=view.choices, value=[n for n in chosen or [] if n in names])
 
 
-def adding(backend):
+def adding(backend: Backend):
     """The upload handler: the file goes through the same checks and read path as `amzn-qa add`
     (type, size; converted to text by the same path as `ingest`, never run), then is searchable at once."""
 

@@ -361,12 +361,6 @@ def _clear_index_dir(settings: Settings) -> None:
                 entry.unlink()
 
 
-def index_is_empty(settings: Settings, client: chromadb.ClientAPI) -> bool:
-    with _index_errors(settings):
-        names = {c.name for c in client.list_collections()}
-        return settings.collection not in names or client.get_collection(settings.collection).count() == 0
-
-
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][\w.\- ]{0,150}$")
 
 

@@ -1,0 +1,126 @@
+"""What a text says, read the same way by every check of an answer: its figures by value, its
+names, its words, and whether it says that the sources do not answer.
+
+Figures are compared by value, not spelling: `3.8GW` = `3.8 GW`, `$50-70K` = `$50K–$70K` =
+`50,000 to 70,000`, `1M+` = `1 million`. Names are capitalised words that do not merely start
+a sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_SCALES = {
+    "k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "million": 1e6, "mn": 1e6,
+    "b": 1e9, "bn": 1e9, "billion": 1e9, "t": 1e12, "tn": 1e12, "trillion": 1e12,
+}
+_NUMBER = re.compile(
+    r"(?<![\w.])\$?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"  # 2,300 | 3.8 | 50
+    r"(?:\s?(thousand|million|billion|trillion|bn|mn|mm|[kmbt])(?![a-z]))?%?\+?",
+    re.IGNORECASE,
+)
+# "50-70K", "$50K–$70K", "30 to 40%": the suffix of a range's end applies to its start too.
+_RANGE_LINK = re.compile(r"^\s*(?:-|–|—|to)\s*\$?$")
+WORD = re.compile(r"[A-Za-z][A-Za-z0-9&'’\-]*[A-Za-z0-9]|[A-Za-z]")
+# A sentence ends at its stop and any closing quote or bracket ('…Anthropic." What figure').
+_SENTENCE_BREAK = re.compile(r"(?:[.!?:;][\"'”’)\]]*\s+|\n+|^\s*[-*•]\s+|\[\d+\]\s*)")
+# Words that are capitalised for reasons other than being a name.
+NOT_NAMES = frozenset(
+    "i a an the this that these those it its in on at of for to and or but if as by from with "
+    "yes no not however also according source sources document answer note "
+    # chat shorthand any message may use
+    "tl dr tldr fyi pls plz asap imo imho btw thx ty".split()
+)
+REFUSAL = re.compile(
+    r"(does not|doesn't|do not|don't|did not|cannot|can't|could not|unable to)\s+"
+    r"(say|state|mention|specify|provide|contain|include|cover|give|find|know|answer|disclose)"
+    r"|\bno (information|mention|data|details?)\b|\bnot (mentioned|stated|specified|provided|"
+    r"covered|available|disclosed|given)\b|\bis unknown\b|\bnone given\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Figure:
+    surface: str
+    values: frozenset[float]
+
+
+def figures(text: str) -> list[Figure]:
+    """Every number in text, with the values it may stand for (raw and scaled)."""
+    found: list[Figure] = []
+    matches = list(_NUMBER.finditer(text))
+    for i, match in enumerate(matches):
+        raw = float(match.group(1).replace(",", ""))
+        values = {raw}
+        scale = (match.group(2) or "").lower()
+        if scale:  # "1M+" stands for a million, not for 1
+            values = {raw * _SCALES[scale]}
+        if i + 1 < len(matches) and _RANGE_LINK.match(text[match.end() : matches[i + 1].start()]):
+            next_scale = (matches[i + 1].group(2) or "").lower()
+            if next_scale and not scale:
+                values.add(raw * _SCALES[next_scale])
+        found.append(Figure(match.group(0).strip(), frozenset(values)))
+    return found
+
+
+def normalised(text: str) -> str:
+    """Lower-case words separated by single spaces: text compared without its punctuation."""
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def has_words(text: str, words: str) -> bool:
+    """`words` occur in `text` as whole words, in order ("Low" is in "Low (20-30%)", not in "Slow")."""
+    return bool(normalised(words)) and f" {normalised(words)} " in f" {normalised(text)} "
+
+
+def figure_values(text: str) -> set[float]:
+    """Every value the text's figures may stand for."""
+    return {v for f in figures(text) for v in f.values}
+
+
+_NUMBER_AFTER_NAME = re.compile(r"^ (\d+(?:\.\d+)?)(?![\d.,]*\w)")
+
+
+def names(text: str) -> list[str]:
+    """Capitalised words that are not just the first word of a sentence or list item, and
+    numbered names such as "Trainium 3" (a "Trainium 2" source does not support them)."""
+    found = []
+    for segment in _SENTENCE_BREAK.split(text):
+        for position, match in enumerate(WORD.finditer(segment)):
+            word = re.sub(r"['’]s$", "", match.group())
+            if not word[0].isupper() or word.lower() in NOT_NAMES:
+                continue
+            distinctive = any(c.isupper() for c in word[1:]) or any(c.isdigit() for c in word)
+            numbered = _NUMBER_AFTER_NAME.match(segment[match.end() :])
+            if position > 0 or distinctive:
+                found.append(word)
+            # "Trainium 3 TDP": a first word with a number after it is a numbered name, unless
+            # the number is an amount ("Over 1 million").
+            if numbered and position == 0 and not distinctive:
+                amount = _NUMBER.match(segment, match.end() + 1)
+                numbered = numbered if amount and amount.group().strip() == numbered.group(1) else None
+            if numbered:
+                found.append(f"{word} {numbered.group(1)}")
+    return found
+
+
+def words_of(text: str) -> set[str]:
+    """The text's words in lower case, each also without a possessive "'s"."""
+    return {w.lower() for w in WORD.findall(text)} | {
+        re.sub(r"['’]s$", "", w).lower() for w in WORD.findall(text)
+    }
+
+
+def known_word(word: str, known: set[str]) -> bool:
+    """Known as written or in the singular: "SKUs" is supported by "SKU"."""
+    return word in known or (word.endswith("s") and word[:-1] in known)
+
+
+def is_refusal(answer: str) -> bool:
+    """The answer's first sentence says the sources do not answer (a pasted source that merely
+    contains "none given" further on is not a refusal)."""
+    first = re.split(r"(?<=[.!?])\s", answer.strip(), maxsplit=1)[0]
+    return bool(REFUSAL.search(first))
+
