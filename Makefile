@@ -2,7 +2,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run chat test eval bench load
+.PHONY: setup run chat test test-fast eval bench load
 setup:
 	bash scripts/setup.sh
 
@@ -12,6 +12,11 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# The tests that load neither the local LLM nor the embedder, in under 2 minutes (README "Tests
+# and CI"); CI runs `make test`, all of them.
+test-fast: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not llm and not embedder"
 
 # A question never builds the index: the targets that ask ingest first (nothing is re-embedded
 # when nothing changed).

@@ -13,6 +13,7 @@ def post(server, path, **kwargs):
     return httpx.post(f"{server.url}{path}", timeout=300, **kwargs)
 
 
+@pytest.mark.llm
 def test_ask_returns_the_cli_json_shape(server):
     response = post(server, "/api/ask", json={"question": "How many robots has Amazon deployed?"})
     assert response.status_code == 200
@@ -21,6 +22,7 @@ def test_ask_returns_the_cli_json_shape(server):
     assert "1M+" in body["answer"] and body["citations"]
 
 
+@pytest.mark.llm
 def test_history_makes_a_follow_up_answerable(server):
     history = [
         {"role": "user", "content": "How many developers adopted Curo in its first days?"},
@@ -31,6 +33,7 @@ def test_history_makes_a_follow_up_answerable(server):
     assert any("Curo" in c["section"] for c in body["citations"])
 
 
+@pytest.mark.llm
 def test_stream_sends_the_models_tokens_then_the_answer_they_make(server):
     with httpx.stream("POST", f"{server.url}/api/ask/stream", json={"question": "When did Amazon acquire Kiva?"},
                       timeout=300) as response:
@@ -55,6 +58,7 @@ def test_stream_sends_the_models_tokens_then_the_answer_they_make(server):
         ({}, 422, ""),
     ],
 )
+@pytest.mark.embedder
 def test_bad_input_gets_a_4xx_with_a_message(server, payload, status, message):
     response = post(server, "/api/ask", json=payload)
     assert response.status_code == status
@@ -65,12 +69,14 @@ TRAINIUM = "Roughly what does one Trainium 2 chip cost?"
 
 
 @pytest.mark.parametrize("limit", [{"documents": ["amzn-technical-analysis-2026-01-23.md"]}, {"ticker": "amzn"}])
+@pytest.mark.embedder
 def test_a_document_or_ticker_filter_limits_the_sources(server, limit):
     body = post(server, "/api/ask", json={"question": "What is the Zeta widget price?", **limit}).json()
     assert all(c["source"] == "amzn-technical-analysis-2026-01-23.md" for c in body["citations"])
     assert "$9K" not in body["answer"]
 
 
+@pytest.mark.llm
 def test_filtered_stream_answers_from_the_chosen_document_with_its_metadata(server):
     body = {"question": TRAINIUM, "documents": ["amzn-technical-analysis-2026-01-23.md"]}
     with httpx.stream("POST", f"{server.url}/api/ask/stream", json=body, timeout=300) as response:
@@ -90,18 +96,21 @@ def test_filtered_stream_answers_from_the_chosen_document_with_its_metadata(serv
     ({"documents": "zeta-notes.md"}, 422, "documents"),
     ({"ticker": 5}, 422, "ticker"),
 ])
+@pytest.mark.embedder
 def test_a_bad_filter_is_a_4xx_naming_what_there_is(server, payload, status, message):
     for path in ("/api/ask", "/api/ask/stream"):
         response = post(server, path, json={"question": TRAINIUM, **payload})
         assert response.status_code == status and message in response.json()["error"]
 
 
+@pytest.mark.embedder
 def test_malformed_json_and_oversized_bodies_are_rejected(server):
     assert post(server, "/api/ask", content=b"{not json", headers={"content-type": "application/json"}).status_code == 422
     big = json.dumps({"question": "x" * 200_000}).encode()
     assert post(server, "/api/ask", content=big, headers={"content-type": "application/json"}).status_code == 413
 
 
+@pytest.mark.embedder
 def test_health_and_openapi(server):
     health = httpx.get(f"{server.url}/api/health", timeout=60).json()
     assert health["status"] == "ok" and health["index"]["units"] > 100
@@ -114,6 +123,7 @@ def test_health_and_openapi(server):
     assert {"/api/ask", "/api/ask/stream", "/api/health"} <= set(schema["paths"])
 
 
+@pytest.mark.llm
 def test_eight_concurrent_requests_are_all_answered(server):
     questions = [
         "How many robots has Amazon deployed?", "When did Amazon acquire Kiva?",
@@ -140,6 +150,7 @@ def test_without_an_index_every_question_gets_a_503_naming_ingest(make_settings,
     assert health["status"] == "degraded" and health["index"]["error"].startswith(message)
 
 
+@pytest.mark.embedder
 def test_login_when_configured(shared_settings, tmp_path):
     from fastapi.testclient import TestClient
 
@@ -195,6 +206,7 @@ def live_guarded(guarded_settings):
     thread.join(timeout=10)
 
 
+@pytest.mark.embedder
 def test_a_chunked_body_over_the_limit_gets_413_before_the_login_is_checked(live_guarded):
     sent = []
 
@@ -212,6 +224,7 @@ def test_a_chunked_body_over_the_limit_gets_413_before_the_login_is_checked(live
     assert len(sent) < 400  # answered while the body was still arriving
 
 
+@pytest.mark.embedder
 def test_a_chunked_body_within_the_limit_is_read_whole(live_guarded):
     def chunks():
         yield b'{"question": '
@@ -233,6 +246,7 @@ def api(shared_settings, tmp_path_factory):
      "22 turns; the limit is 20"),
     ([{"role": "user", "content": "x" * 4001}], "4001 characters long; the limit is 4000"),
 ])
+@pytest.mark.embedder
 def test_history_over_the_limits_gets_400(api, history, message):
     response = api.post("/api/ask", json={"question": QUESTION, "history": history})
     assert response.status_code == 400 and message in response.json()["error"]
@@ -249,6 +263,7 @@ def test_history_over_the_limits_gets_400(api, history, message):
     b'{"question": "When did Amazon acquire Kiva?", "x": "\xff\xfe"}',
     b"[" * 20_000 + b"]" * 20_000,
 ])
+@pytest.mark.embedder
 def test_json_that_is_not_rfc_json_is_a_422_json_error(api, body):
     response = api.post("/api/ask", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 422
@@ -264,6 +279,7 @@ def test_json_that_is_not_rfc_json_is_a_422_json_error(api, body):
     ({"question": QUESTION, "history": [{"role": "user", "content": "x", "name": "y"}]}, "history.0.name"),
     ({}, "question: Field required"),
 ])
+@pytest.mark.embedder
 def test_wrong_types_are_a_422_with_a_readable_error(api, body, field):
     response = api.post("/api/ask", json=body)
     assert response.status_code == 422
@@ -279,6 +295,7 @@ def chat(guarded_settings):
 @pytest.mark.parametrize("path, method, status", [
     ("/api/nowhere", "GET", 404), ("/api/ask", "GET", 405), ("/api/ask", "DELETE", 405),
 ])
+@pytest.mark.embedder
 def test_unknown_api_routes_are_json_errors_even_with_the_chat_mounted(chat, path, method, status):
     response = chat.request(method, path, auth=LOGIN)
     assert response.status_code == status and "error" in response.json()
@@ -292,12 +309,14 @@ def test_unknown_api_routes_are_json_errors_even_with_the_chat_mounted(chat, pat
     ("POST", "/gradio_api/reset"), ("POST", "/gradio_api/queue/join"), ("POST", "/gradio_api/stream/e1"),
     ("GET", "/gradio_api/file=/etc/passwd"), ("GET", "/monitoring/key"), ("GET", "/anything/else"),
 ])
+@pytest.mark.embedder
 def test_with_a_login_nothing_else_is_reachable_without_credentials(chat, method, path):
     response = chat.request(method, path, json={})
     assert response.status_code == 401
     assert response.json() == {"error": "Login required."}
 
 
+@pytest.mark.embedder
 def test_without_credentials_the_login_page_shows_no_api_and_health_only_its_status(chat):
     import re
 
@@ -309,6 +328,7 @@ def test_without_credentials_the_login_page_shows_no_api_and_health_only_its_sta
     assert chat.get("/api/health", auth=LOGIN).json()["index"]["units"] > 100
 
 
+@pytest.mark.embedder
 def test_a_chat_session_opens_the_docs_but_not_the_api(guarded_settings):
     with client_for(guarded_settings, with_ui=True) as client:
         assert client.post("/login", data={"username": LOGIN[0], "password": LOGIN[1]}).status_code == 200
@@ -318,6 +338,7 @@ def test_a_chat_session_opens_the_docs_but_not_the_api(guarded_settings):
         assert client.post("/api/ask", json={"question": ""}, auth=LOGIN).status_code == 400
 
 
+@pytest.mark.embedder
 def test_a_logged_in_session_cannot_read_the_apps_files(guarded_settings, tmp_path, monkeypatch):
     import os
     import urllib.parse
@@ -345,6 +366,7 @@ def test_a_logged_in_session_cannot_read_the_apps_files(guarded_settings, tmp_pa
 
 @pytest.mark.parametrize("path", ["/gradio_api/queue/join", "/gradio_api/run/predict", "/gradio_api/call/predict",
                                   "/gradio_api/api/predict", "/gradio_api/component_server", "/login"])
+@pytest.mark.embedder
 def test_the_chats_gradio_routes_have_a_body_limit(chat, path):
     big = json.dumps({"data": ["x" * 1_100_000], "fn_index": 0, "session_hash": "s"}).encode()
     response = chat.post(path, content=big, headers={"content-type": "application/json"})
@@ -355,6 +377,7 @@ def test_the_chats_gradio_routes_have_a_body_limit(chat, path):
     assert small.status_code != 413
 
 
+@pytest.mark.embedder
 def test_the_chats_upload_takes_a_document_up_to_the_document_limit(guarded_settings):
     document = b"# Notes\n\n" + b"Widgets sell well in every region. " * 6000  # ~200 KB: over the JSON limit
     too_big = b"x" * (guarded_settings.max_document_bytes + guarded_settings.max_body_bytes)

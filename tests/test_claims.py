@@ -19,6 +19,7 @@ def test_an_answer_is_cut_into_its_sentences_and_bullets():
     assert claims("- Ericsson [1]\n- Cox Automotive [2]") == ["Ericsson [1]", "Cox Automotive [2]"]
 
 
+@pytest.mark.embedder
 def test_a_failing_claim_is_dropped_and_the_rest_is_shown(chain, monkeypatch):
     scripted = FakeListChatModel(responses=["1M+ robots are deployed [1]. The fleet cost $9 billion [1]."])
     monkeypatch.setattr(generation, "chat_model", lambda settings: scripted)
@@ -27,6 +28,7 @@ def test_a_failing_claim_is_dropped_and_the_rest_is_shown(chain, monkeypatch):
     assert answer.mode == "answer" and not answer.refused and answer.citations
 
 
+@pytest.mark.embedder
 def test_when_no_claim_survives_the_closest_passage_is_shown(chain, monkeypatch):
     scripted = FakeListChatModel(responses=["About 7 robots [1]. The CEO is John Doe [1]."])
     monkeypatch.setattr(generation, "chat_model", lambda settings: scripted)
@@ -42,6 +44,7 @@ def test_when_no_claim_survives_the_closest_passage_is_shown(chain, monkeypatch)
         ("which markets have grid limits", ["Northern Virginia", "Ireland"]),
     ],
 )
+@pytest.mark.embedder
 def test_a_list_question_gets_every_item_as_cited_points(chain, question, items):
     answer = chain.ask(question)
     assert answer.mode == "quote" and not answer.refused
@@ -53,12 +56,14 @@ def test_a_list_question_gets_every_item_as_cited_points(chain, question, items)
     assert 1 <= len(points) <= 5 and markers == [c.n for c in answer.citations] == list(range(1, len(markers) + 1))
 
 
+@pytest.mark.embedder
 def test_a_point_never_repeats_a_whole_table_next_to_its_row(chain):
     answer = chain.ask("why does the ai audio stuff matter for amazon")
     kinds = [next(u.kind for u in answer.sources if u.id == c.chunk_id) for c in answer.citations]
     assert kinds.count("table") == 0 or kinds.count("row") == 0
 
 
+@pytest.mark.embedder
 def test_points_follow_retrieval_order_and_keep_whole_rows(chain):
     question = "walk me through the risks of the custom chips"
     answer = chain.ask(question)
@@ -77,6 +82,7 @@ def test_points_follow_retrieval_order_and_keep_whole_rows(chain):
             assert citation.quote.count(": ") >= min(len(statements(unit).items), chain.settings.points_statements_per_unit)
 
 
+@pytest.mark.embedder
 def test_points_from_two_rows_of_a_table_give_the_whole_table_under_its_title(chain):
     answer = chain.ask("which aws services are in the compute/network table")
     table = next(u for u in chain.retriever.units if u.kind == "table" and u.text.startswith("Compute & Network"))
@@ -104,6 +110,7 @@ def test_neighbouring_rows_of_one_table_are_one_point():
     ]
 
 
+@pytest.mark.embedder
 def test_an_answer_that_says_nothing_new_quotes_the_best_source_as_a_point_shows_it(chain, monkeypatch):
     scripted = FakeListChatModel(responses=["Trainium 3 [1]."])
     monkeypatch.setattr(generation, "chat_model", lambda settings: scripted)
@@ -133,6 +140,7 @@ def test_rows_of_one_table_count_as_one_point_when_points_are_chosen():
     assert [f.unit.id for f in up_to_points(ranked, 1)] == ["1", "3", "6"]
 
 
+@pytest.mark.embedder
 def test_rows_already_chosen_out_of_order_come_together_in_table_order(chain, monkeypatch):
     units = chain.retriever.units
     table = next(u for u in units if u.kind == "table" and u.text.startswith("Compute & Network"))
@@ -148,6 +156,7 @@ def test_rows_already_chosen_out_of_order_come_together_in_table_order(chain, mo
     assert [f.unit.id for f in with_whole_tables(chain, "compute", some, units)] == [rows[0].id, rows[2].id, prose.id]
 
 
+@pytest.mark.embedder
 def test_an_explanation_drawn_from_a_table_still_gets_other_sources_as_points(chain):
     answer = chain.ask("walk me through the risks of the custom chips")
     lines = answer.answer.split("\n")

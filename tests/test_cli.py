@@ -29,6 +29,7 @@ def run(settings, *args, check=False, stdin=None):
     return proc
 
 
+@pytest.mark.llm
 def test_ask_json_prints_one_object_in_the_documented_shape(shared_settings):
     proc = run(shared_settings, "ask", "--json", "Roughly what does one Trainium 2 chip cost?")
     assert proc.returncode == 0, proc.stderr
@@ -44,12 +45,14 @@ def test_ask_json_prints_one_object_in_the_documented_shape(shared_settings):
     assert result["model"].startswith("local:")
 
 
+@pytest.mark.embedder
 def test_ask_json_refuses_what_the_document_does_not_say(shared_settings):
     proc = run(shared_settings, "ask", "--json", "Who is the CEO of Amazon?")
     result = json.loads(proc.stdout)
     assert result["refused"] is True and result["citations"] == []
 
 
+@pytest.mark.llm
 def test_ask_can_be_limited_to_a_document_and_names_the_documents_when_it_is_unknown(shared_settings):
     document = "amzn-technical-analysis-2026-01-23.md"
     proc = run(shared_settings, "ask", "--json", "--document", document, "When did Amazon acquire Kiva?")
@@ -62,6 +65,7 @@ def test_ask_can_be_limited_to_a_document_and_names_the_documents_when_it_is_unk
 
 
 @pytest.mark.parametrize("question, message", [("", "The question is empty"), ("?" * 600, "the limit is 500")])
+@pytest.mark.embedder
 def test_bad_question_is_a_one_line_error(shared_settings, question, message):
     proc = run(shared_settings, "ask", question)
     assert proc.returncode == 2 and message in proc.stderr
@@ -78,6 +82,7 @@ def test_without_an_index_a_question_is_a_one_line_error_naming_ingest(make_sett
         f"documents in {settings.corpus_dir}")
 
 
+@pytest.mark.embedder
 def test_corrupt_index_names_the_rebuild_command(make_settings):
     settings = make_settings()
     write(settings.index_dir / "chroma.sqlite3", b"garbage" * 1000)
@@ -88,6 +93,7 @@ def test_corrupt_index_names_the_rebuild_command(make_settings):
     assert rebuilt.returncode == 0 and "units" in rebuilt.stdout
 
 
+@pytest.mark.embedder
 def test_ingest_names_a_broken_file_and_indexes_the_rest(make_settings):
     settings = make_settings()
     write(settings.corpus_dir / "broken.md", b"\xff\xfe\x00bad")
@@ -97,12 +103,14 @@ def test_ingest_names_a_broken_file_and_indexes_the_rest(make_settings):
     assert "1 added" in proc.stdout
 
 
+@pytest.mark.embedder
 def test_invalid_setting_is_reported(shared_settings, monkeypatch):
     monkeypatch.setenv("AMZN_QA_K", "zero")
     proc = run(shared_settings, "ask", "Trainium price?")
     assert proc.returncode == 2 and "invalid setting" in proc.stderr
 
 
+@pytest.mark.llm
 def test_add_copies_a_checked_document_into_the_corpus_and_indexes_it(make_settings, tmp_path):
     settings = make_settings()
     run(settings, "ingest", check=True)

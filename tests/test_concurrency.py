@@ -104,6 +104,7 @@ def test_a_full_queue_refuses_at_once_with_a_clear_error():
     stall.set()
 
 
+@pytest.mark.embedder
 def test_health_is_degraded_while_the_model_is_stuck(shared_settings, tmp_path, monkeypatch):
     from amzn_qa.frontends.backend import Backend
     from amzn_qa.answer import llm

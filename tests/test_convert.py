@@ -158,6 +158,7 @@ def _counting_converters(monkeypatch) -> list[str]:
     return calls
 
 
+@pytest.mark.embedder
 def test_an_unchanged_file_is_not_converted_again(make_settings, format_fixtures, monkeypatch):
     settings = make_settings()
     for suffix, path in format_fixtures.items():
@@ -213,6 +214,7 @@ def test_a_file_that_cannot_be_converted_is_named_with_the_reason(format_fixture
         to_markdown(make(format_fixtures, tmp_path / name))
 
 
+@pytest.mark.embedder
 def test_broken_files_are_reported_and_the_others_indexed(make_settings, format_fixtures):
     settings = make_settings()
     shutil.copy(format_fixtures[".pdf"], settings.corpus_dir / "analysis.pdf")

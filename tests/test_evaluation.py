@@ -244,6 +244,7 @@ def test_bad_qa_file_names_the_line(tmp_path):
         load_cases(path)
 
 
+@pytest.mark.embedder
 def test_eval_command_reads_the_split_it_is_given(shared_settings, retriever, monkeypatch, tmp_path):
     """`--split dev` scores dev cases, the default is the test split, `--qa` overrides both."""
     from amzn_qa.frontends.cli import main
@@ -261,6 +262,7 @@ def test_eval_command_reads_the_split_it_is_given(shared_settings, retriever, mo
         assert scored == (ids or [load_cases(own)[0].id])
 
 
+@pytest.mark.embedder
 def test_gate_fails_when_the_retriever_is_broken(shared_settings, retriever, monkeypatch):
     """Retrieval-only run over the test split: passes as is, fails with a retriever that ranks badly."""
     cases = load_split("test")
@@ -302,6 +304,7 @@ def test_answer_accuracy_gate_fails_when_the_model_answers_nonsense(shared_setti
     assert f"answer_accuracy = 0.0 is below the minimum {thresholds['answer_accuracy']['min']}" in gate(faked, thresholds)
 
 
+@pytest.mark.embedder
 def test_baseline_is_given_the_history_of_a_follow_up(shared_settings, monkeypatch):
     from langchain_core.runnables import RunnableLambda
 

@@ -6,6 +6,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from amzn_qa.ingest.convert import to_markdown
 from amzn_qa.ingest.documents import chunk_markdown, corpus_files
 from amzn_qa.frontends.feedback import FeedbackStore
@@ -27,6 +29,7 @@ def expected_ids(settings) -> set[str]:
     return {u.id for p in corpus_files(settings.corpus_dir) for u in chunk_markdown(to_markdown(p).text, p.name)}
 
 
+@pytest.mark.embedder
 def test_ingest_killed_midway_leaves_an_index_that_answers_and_the_next_ingest_completes(make_settings):
     settings = make_settings()
     ingest(settings, progress=False)
@@ -84,6 +87,7 @@ def test_feedback_killed_mid_write_loses_no_earlier_feedback(tmp_path):
     assert sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
+@pytest.mark.embedder
 def test_corrupt_index_files_give_the_rebuild_command(make_settings):
     settings = make_settings()
     ingest(settings, progress=False)

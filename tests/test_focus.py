@@ -1,5 +1,7 @@
 """Cutting units into statements, focusing them on the question, and the table-cell checks."""
 
+import pytest
+
 from amzn_qa.answer.answers import Answer, Citation, joined as joined_answer
 from amzn_qa.answer.understand import Turn, split_question
 from amzn_qa.answer.grounding import cells_holding, other_period, whole_cell
@@ -122,6 +124,7 @@ def test_joined_answers_renumber_their_citations():
     assert joined.sources == [first, second] and not joined.refused
 
 
+@pytest.mark.embedder
 def test_focus_shows_the_matching_cell_first(retriever):
     question = "What is the power efficiency of a Trainium 2 chip?"
     focused = retriever.focus(question, [h.unit for h in retriever.retrieve(question)])
@@ -130,6 +133,7 @@ def test_focus_shows_the_matching_cell_first(retriever):
     assert len(focused[0].view) < len(focused[0].unit.text)
 
 
+@pytest.mark.embedder
 def test_a_blank_cell_is_recognised(retriever):
     question = "What adoption figure does the analysis give for Graviton 4?"
     focused = retriever.focus(question, [h.unit for h in retriever.retrieve(question)])

@@ -156,6 +156,7 @@ def post(client, path: str, content: bytes, content_type: str | None, headers: d
 
 @settings(max_examples=120, deadline=None, suppress_health_check=HOSTILE)
 @given(body=MALFORMED, path=ASK_PATHS)
+@pytest.mark.embedder
 def test_malformed_questions_are_refused_with_a_json_4xx(api, body, path):
     response = post(api, path, *body)
     assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
@@ -187,12 +188,14 @@ SLACK_SHAPED = st.one_of(
 
 @settings(max_examples=100, deadline=None, suppress_health_check=HOSTILE)
 @given(body=st.one_of(MALFORMED, st.tuples(SLACK_SHAPED, CONTENT_TYPES)), signature=SIGNATURES)
+@pytest.mark.embedder
 def test_slack_events_never_answer_malformed_bodies_with_a_5xx(slack, body, signature):
     content, content_type = body
     response = post(slack, "/slack/events", content, content_type, signature(content))
     assert response.status_code < 500, (response.status_code, response.text[:300])
 
 
+@pytest.mark.llm
 def test_the_server_still_answers_a_normal_question(api):
     response = api.post("/api/ask", json={"question": QUESTION})
     assert response.status_code == 200 and "2012" in response.json()["answer"]

@@ -81,6 +81,7 @@ def started(name: str, work, results: dict) -> threading.Thread:
     return thread
 
 
+@pytest.mark.embedder
 def test_an_add_during_an_ingest_waits_for_it_and_no_unit_is_lost_or_doubled(indexed, monkeypatch, caplog, tmp_path):
     # The ingest stops between reading the corpus and writing. An add that went ahead then would
     # be undone: the ingest, resumed, finds units of a document it did not read and deletes them.
@@ -118,6 +119,7 @@ def test_an_add_during_an_ingest_waits_for_it_and_no_unit_is_lost_or_doubled(ind
     assert waits(caplog) == 1
 
 
+@pytest.mark.embedder
 def test_an_ingest_in_another_process_waits_for_the_lock_then_writes(indexed):
     write(indexed.corpus_dir / NEW, ZETA)
     env = {**os.environ, "AMZN_QA_CORPUS_DIR": str(indexed.corpus_dir), "AMZN_QA_INDEX_DIR": str(indexed.index_dir)}
@@ -137,6 +139,7 @@ def test_an_ingest_in_another_process_waits_for_the_lock_then_writes(indexed):
     assert any("1 added" in line for line in lines) and NEW in sources(indexed)
 
 
+@pytest.mark.embedder
 def test_a_writer_that_waits_too_long_gives_up_in_one_line_and_copies_nothing(indexed, tmp_path, monkeypatch):
     new = write(tmp_path / "incoming" / NEW, ZETA)
     monkeypatch.setenv("AMZN_QA_WRITE_LOCK_SECONDS", "1")
@@ -150,6 +153,7 @@ def test_a_writer_that_waits_too_long_gives_up_in_one_line_and_copies_nothing(in
     assert not (indexed.corpus_dir / NEW).exists() and NEW not in sources(indexed)
 
 
+@pytest.mark.embedder
 def test_a_running_server_sees_an_external_ingest_at_its_next_question(indexed):
     from fastapi.testclient import TestClient
 

@@ -76,12 +76,14 @@ def reference(server, tmp_path_factory):
     return essentials(body["answer"], body["citations"])
 
 
+@pytest.mark.llm
 def test_stdio_server_answers_searches_and_serves_documents(server, reference):
     report = anyio.run(session_report, stdio(server.root))
     check(report, server.root / "corpus")
     assert essentials(report["ask"]["answer"], report["ask"]["citations"]) == reference
 
 
+@pytest.mark.llm
 def test_streamable_http_at_mcp_matches_the_chain_and_v1(server, reference):
     report = anyio.run(session_report, http(server.url))
     check(report, server.root / "corpus")
@@ -92,6 +94,7 @@ def test_streamable_http_at_mcp_matches_the_chain_and_v1(server, reference):
     assert essentials(text, completion.model_extra["citations"]) == reference
 
 
+@pytest.mark.embedder
 def test_http_mcp_takes_a_bearer_key(keyed_server):
     async def tools(**options) -> set[str]:
         async with Client(http(keyed_server, **options), read_timeout_seconds=60) as session:

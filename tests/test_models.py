@@ -3,6 +3,7 @@ import dataclasses
 import pytest
 
 from amzn_qa import models
+from amzn_qa.config import Settings
 from amzn_qa.models import BUNDLED_LLMS, ModelUnavailable, assembled_gguf
 
 
@@ -37,12 +38,13 @@ def test_missing_part_package_names_the_fix(monkeypatch, tmp_path):
         assembled_gguf("local", tmp_path)
 
 
-def test_prompt_token_counts_match_the_local_model(shared_settings):
+def test_prompt_token_counts_match_the_local_model():
     from llama_cpp import Llama
 
     from amzn_qa import tokens
 
-    llama = Llama(model_path=str(assembled_gguf("local", shared_settings.cache_dir)), vocab_only=True, verbose=False)
+    cache_dir = Settings().cache_dir  # the model files are a cache shared with the user's (conftest.py)
+    llama = Llama(model_path=str(assembled_gguf("local", cache_dir)), vocab_only=True, verbose=False)
     for text in ["Roughly what does one Trainium 2 chip cost? ~$50-70K", "Power: 12-14GW — “quoted”\n- café"]:
         expected = llama.tokenize(text.encode(), add_bos=False, special=False)
-        assert tokens.encoding(shared_settings.cache_dir).encode(text) == expected
+        assert tokens.encoding(cache_dir).encode(text) == expected

@@ -16,10 +16,12 @@ def client(url: str, key: str = "unused") -> openai.OpenAI:
     return openai.OpenAI(base_url=f"{url}/v1", api_key=key, timeout=300, max_retries=0)
 
 
+@pytest.mark.embedder
 def test_models_lists_the_one_model(server):
     assert [model.id for model in client(server.url).models.list()] == ["amzn-qa"]
 
 
+@pytest.mark.llm
 def test_completion_carries_markers_sources_and_citations(server):
     completion = client(server.url).chat.completions.create(
         model="amzn-qa", messages=[{"role": "system", "content": "Answer in French."},
@@ -34,6 +36,7 @@ def test_completion_carries_markers_sources_and_citations(server):
     assert completion.choices[0].finish_reason == "stop"
 
 
+@pytest.mark.llm
 def test_stream_sends_chunks_with_citations_on_the_last(server):
     stream = client(server.url).chat.completions.create(
         model="amzn-qa", messages=[{"role": "user", "content": KIVA}], stream=True)
@@ -44,6 +47,7 @@ def test_stream_sends_chunks_with_citations_on_the_last(server):
     assert chunks[-1].choices[0].finish_reason == "stop" and chunks[-1].model_extra["citations"]
 
 
+@pytest.mark.llm
 def test_earlier_turns_are_the_history(server):
     completion = client(server.url).chat.completions.create(model="amzn-qa", messages=[
         {"role": "user", "content": "How many developers adopted Curo in its first days?"},
@@ -62,6 +66,7 @@ def test_earlier_turns_are_the_history(server):
     ({"messages": [{"role": "user", "content": ""}]}, "empty"),
     ({"messages": [{"role": "user", "content": "Kiva?"}, {"role": "assistant", "content": "2012"}]}, "last message"),
 ])
+@pytest.mark.embedder
 def test_unsupported_requests_get_400_in_openai_error_shape(server, extra, message):
     request = {"model": "amzn-qa", "messages": [{"role": "user", "content": KIVA}], **extra}
     with pytest.raises(openai.BadRequestError) as raised:
@@ -70,12 +75,14 @@ def test_unsupported_requests_get_400_in_openai_error_shape(server, extra, messa
     assert message in error["message"] and error["type"] == "invalid_request_error" and error["code"]
 
 
+@pytest.mark.embedder
 def test_malformed_body_gets_400_in_openai_error_shape(server):
     response = httpx.post(f"{server.url}/v1/chat/completions", content=b"{nope",
                           headers={"content-type": "application/json"})
     assert response.status_code == 400 and "not valid JSON" in response.json()["error"]["message"]
 
 
+@pytest.mark.llm
 def test_eight_concurrent_streams_are_all_answered(server):
     def ask(_) -> str:
         stream = client(server.url).chat.completions.create(
@@ -95,6 +102,7 @@ def keyed_server(tmp_path_factory):
     proc.wait(timeout=30)
 
 
+@pytest.mark.embedder
 def test_configured_keys_are_required(keyed_server):
     without = httpx.get(f"{keyed_server}/v1/models")
     assert without.status_code == 401 and without.json()["error"]["code"] == "invalid_api_key"
@@ -105,6 +113,7 @@ def test_configured_keys_are_required(keyed_server):
     assert [model.id for model in client(keyed_server, "key-2").models.list()] == ["amzn-qa"]
 
 
+@pytest.mark.embedder
 def test_with_a_login_v1_takes_a_key_or_basic_but_not_the_chat_session(shared_settings):
     from fastapi.testclient import TestClient
 

@@ -62,6 +62,7 @@ def test_examples_and_title_are_drawn_from_any_report_structure():
     assert corpus_title([info, analysis]) == "AMZN: 2 reports, 2026-01-23 to 2026-04-15"
 
 
+@pytest.mark.embedder
 def test_metadata_is_stored_in_the_index_and_a_changed_entry_reingests(make_settings):
     settings = make_settings()
     ingest(settings, progress=False)
@@ -88,6 +89,7 @@ def two_reports(tmp_path_factory):
     ("Roughly what does one Trainium 2 chip cost?", "~$50-70K per chip (estimate)", "~$40-55K per chip (estimate)"),
     ("What is the current scale of Project Rainier?", "500K Trainium 2 chips", "900K Trainium 2 chips"),
 ])
+@pytest.mark.llm
 def test_differing_figures_are_both_given_with_their_documents_and_the_newest_named(two_reports, question, old, new):
     answer = two_reports.ask(question)
     assert not answer.refused
@@ -102,11 +104,13 @@ def test_differing_figures_are_both_given_with_their_documents_and_the_newest_na
     assert markers == {c.n for c in answer.citations}
 
 
+@pytest.mark.llm
 def test_figures_the_documents_agree_on_are_given_once(two_reports):
     answer = two_reports.ask("How many active customers use Rufus?")
     assert "250M" in answer.answer and "differ" not in answer.answer
 
 
+@pytest.mark.llm
 def test_a_document_filter_keeps_the_other_documents_out(two_reports):
     answer = two_reports.ask("Roughly what does one Trainium 2 chip cost?", documents=[UPDATE.name])
     assert "$40-55K" in answer.answer and "$50-70K" not in answer.answer and "differ" not in answer.answer
@@ -115,6 +119,7 @@ def test_a_document_filter_keeps_the_other_documents_out(two_reports):
     assert hits and {h.unit.source for h in hits} == {DOCUMENT.name}
 
 
+@pytest.mark.llm
 def test_a_document_ingested_while_running_is_found_after_reload(make_settings):
     from amzn_qa.answer.chain import AnswerChain
 

@@ -24,6 +24,7 @@ QUESTIONS = [
 
 
 @pytest.mark.parametrize("question, section, evidence", QUESTIONS)
+@pytest.mark.embedder
 def test_answer_bearing_unit_is_in_top_3(retriever, question, section, evidence):
     hits = retriever.retrieve(question, k=3)
     assert any(h.unit.section == section and evidence in h.unit.text for h in hits), [
@@ -31,6 +32,7 @@ def test_answer_bearing_unit_is_in_top_3(retriever, question, section, evidence)
     ]
 
 
+@pytest.mark.embedder
 def test_hits_carry_scores_and_heading_paths(retriever):
     hits = retriever.retrieve("Trainium 2 price", k=5)
     assert len(hits) == 5
@@ -67,6 +69,7 @@ def test_a_row_named_by_its_own_label_comes_first_even_when_the_search_missed_it
     assert named_rows_first("custom silicon need", searched, names, {"other.md"}) == searched
 
 
+@pytest.mark.embedder
 def test_both_sides_of_a_comparison_come_from_the_table_with_a_row_for_each(retriever):
     hits = retriever.retrieve("custom silicon vs the ai/ml platform - how much $ does each need", k=5)
     assert {h.unit.text.split(". ")[0] for h in hits[:2]} == {

@@ -59,6 +59,7 @@ def chroma_server(tmp_path_factory):
     proc.wait(timeout=30)
 
 
+@pytest.mark.llm
 def test_chroma_server_gives_the_same_answers_and_citations(chroma_server, shared_settings, chain):
     settings = shared_settings.model_copy(update={"chroma_url": chroma_server, "collection": "same_answers"})
     report = ingest(settings, progress=False)
@@ -70,6 +71,7 @@ def test_chroma_server_gives_the_same_answers_and_citations(chroma_server, share
         assert [c.chunk_id for c in a.citations] == [c.chunk_id for c in b.citations]
 
 
+@pytest.mark.embedder
 def test_two_concurrent_ingests_neither_duplicate_nor_lose_units(chroma_server, shared_settings):
     env = {**os.environ, "AMZN_QA_CHROMA_URL": chroma_server, "AMZN_QA_COLLECTION": "concurrent",
            "AMZN_QA_CORPUS_DIR": str(shared_settings.corpus_dir)}
@@ -101,6 +103,7 @@ def openai_chain(settings, retriever, base_url, timeout=60.0):
                                                    "llm_timeout_s": timeout}), retriever)
 
 
+@pytest.mark.llm
 def test_openai_provider_against_a_real_llm_server(llm_server, shared_settings, retriever):
     remote = openai_chain(shared_settings, retriever, llm_server)
     answer = remote.ask("Roughly what does one Trainium 2 chip cost?")
@@ -145,6 +148,7 @@ class Misbehaving(ThreadingHTTPServer):
 
 
 @pytest.mark.parametrize("failure", ["down", "slow", "garbage"])
+@pytest.mark.embedder
 def test_llm_server_failures_give_a_notice_and_the_evidence(failure, shared_settings, retriever):
     if failure == "down":
         url = f"http://127.0.0.1:{free_port()}/v1"

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 
 KIVA = "When did Amazon acquire Kiva?"
 # Prints the command's output, then whether the models' libraries were imported.
@@ -20,6 +21,7 @@ def cli(*args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess:
     return proc
 
 
+@pytest.mark.llm
 def test_ask_json_through_the_server_equals_api_ask_without_loading_models(server):
     proc = cli("ask", "--json", "--server", server.url, KIVA)
     printed, loaded = proc.stdout.strip().splitlines()
@@ -29,6 +31,7 @@ def test_ask_json_through_the_server_equals_api_ask_without_loading_models(serve
     assert answer["answer"] == expected["answer"] and answer["citations"] == expected["citations"]
 
 
+@pytest.mark.llm
 def test_chat_takes_the_server_from_the_environment(server):
     proc = cli("chat", stdin=KIVA + "\n\n", AMZN_QA_SERVER_URL=server.url)
     assert proc.returncode == 0 and "2012" in proc.stdout and "[1] amzn-technical-analysis" in proc.stdout
@@ -40,6 +43,7 @@ def test_unreachable_server_is_a_one_line_error():
     assert proc.returncode == 2 and "cannot reach the server at http://127.0.0.1:9" in proc.stderr
 
 
+@pytest.mark.embedder
 def test_refused_question_reports_the_servers_message(server):
     proc = cli("ask", "--server", server.url, "   ")
     assert proc.returncode == 2 and "the server answered 400" in proc.stderr and "empty" in proc.stderr

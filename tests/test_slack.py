@@ -161,6 +161,7 @@ def ephemerals_to(slack, user: str) -> list[dict]:
     return [p for m, p in slack.api.calls if m == "chat.postEphemeral" and p.get("user") == user]
 
 
+@pytest.mark.llm
 def test_mention_gets_a_threaded_answer_with_citations(slack):
     event = {"type": "app_mention", "user": "U1", "channel": "C1", "ts": "100.000001",
              "text": f"<@{BOT}> Roughly what does one Trainium 2 chip cost?"}
@@ -172,6 +173,7 @@ def test_mention_gets_a_threaded_answer_with_citations(slack):
     assert "• *[" in update["text"] and "Trainium (Training Silicon)" in update["text"]
 
 
+@pytest.mark.llm
 def test_follow_up_in_the_thread_uses_its_history(slack):
     slack.api.threads["200.000001"] = [
         {"user": "U1", "ts": "200.000001", "text": f"<@{BOT}> How many developers adopted Curo in its first days?"},
@@ -186,6 +188,7 @@ def test_follow_up_in_the_thread_uses_its_history(slack):
     assert "GitHub Copilot" in update["text"]  # "it" is Curo, from the thread
 
 
+@pytest.mark.llm
 def test_a_retry_is_not_answered_twice(slack):
     event = {"type": "app_mention", "user": "U2", "channel": "C1", "ts": "300.000001",
              "text": f"<@{BOT}> When did Amazon acquire Kiva?"}
@@ -198,6 +201,7 @@ def test_a_retry_is_not_answered_twice(slack):
     assert len(posts) == 1
 
 
+@pytest.mark.embedder
 def test_bot_messages_are_ignored(slack):
     before = len(slack.api.calls)
     event = {"type": "message", "channel_type": "im", "bot_id": "BOTHER", "channel": "D1", "ts": "400.000001",
@@ -208,11 +212,13 @@ def test_bot_messages_are_ignored(slack):
 
 
 @pytest.mark.parametrize("sign", [{"secret": "forged"}, {"timestamp": int(time.time()) - 301}])
+@pytest.mark.embedder
 def test_forged_or_stale_requests_get_401(slack, sign):
     event = {"type": "app_mention", "user": "U3", "channel": "C1", "ts": "500.000001", "text": f"<@{BOT}> hi"}
     assert send_event(slack.url, event, f"Ev5-{len(sign)}-{list(sign)[0]}", **sign).status_code == 401
 
 
+@pytest.mark.embedder
 def test_an_error_in_the_chain_becomes_a_polite_reply(slack, monkeypatch, caplog):
     from amzn_qa.answer.chain import AnswerChain
 
@@ -228,6 +234,7 @@ def test_an_error_in_the_chain_becomes_a_polite_reply(slack, monkeypatch, caplog
     assert TOKEN not in caplog.text
 
 
+@pytest.mark.llm
 def test_slash_command_answers_ephemerally(slack):
     body, headers = command("U5", "How many robots has Amazon deployed?")
     response = httpx.post(slack.url, content=body, headers=headers, timeout=30)
@@ -236,6 +243,7 @@ def test_slash_command_answers_ephemerally(slack):
     assert "1M+" in ephemeral["text"]  # the number of robots, from the document
 
 
+@pytest.mark.embedder
 def test_oversized_and_malformed_bodies_get_4xx(slack):
     big = json.dumps({"type": "event_callback", "event": {"text": "x" * 200_000}})
     assert httpx.post(slack.url, content=big, headers=signed(big), timeout=30).status_code == 413
@@ -244,6 +252,7 @@ def test_oversized_and_malformed_bodies_get_4xx(slack):
     assert 400 <= response.status_code < 500
 
 
+@pytest.mark.llm
 def test_document_markup_reaches_slack_escaped(slack):
     question = "How many widgets does Zeta Corp sell a month?"
     event = {"type": "app_mention", "user": "U6", "channel": "C1", "ts": "700.000001", "text": f"<@{BOT}> {question}"}
@@ -259,6 +268,7 @@ def test_document_markup_reaches_slack_escaped(slack):
     assert not [text for text in sent if any(markup in text for markup in SLACK_MARKUP)]
 
 
+@pytest.mark.embedder
 def test_slash_commands_are_rate_limited_per_user(slack):
     for _ in range(RATE_LIMIT + 1):
         body, headers = command("U7", "Who is the CEO of Amazon?")
@@ -272,12 +282,14 @@ def test_slash_commands_are_rate_limited_per_user(slack):
 
 
 @pytest.mark.parametrize("timestamp", ["abc", "", "1" + "0" * 400, "9" * 5000])
+@pytest.mark.embedder
 def test_a_malformed_timestamp_gets_401(slack, timestamp):
     body, _ = command("U8", "How many robots has Amazon deployed?")
     headers = {**signed(body, timestamp=timestamp), "Content-Type": "application/x-www-form-urlencoded"}
     assert httpx.post(slack.url, content=body, headers=headers, timeout=30).status_code == 401
 
 
+@pytest.mark.embedder
 def test_a_replayed_slash_command_is_answered_once(slack):
     body, headers = command("U9", "Who is the CEO of Amazon?")
     first = httpx.post(slack.url, content=body, headers=headers, timeout=30)
@@ -299,6 +311,7 @@ def test_remembered_signatures_are_bounded_and_expire():
     assert seen.first_time("c"), "a key is forgotten once its window has passed"
 
 
+@pytest.mark.embedder
 def test_serve_starts_while_slack_is_unreachable_and_connects_later(slack_settings, monkeypatch, caplog):
     caplog.set_level(logging.DEBUG)
     port = free_port()  # nothing listens here yet

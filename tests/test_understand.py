@@ -61,12 +61,14 @@ def test_a_comparison_is_retrieved_side_by_side():
     assert compared_sides("which is bigger?") is None
 
 
+@pytest.mark.embedder
 def test_a_comparison_cites_both_sides(chain):
     answer = chain.ask("agentcore vs curo - who are they each up aginst")
     sections = {next(u for u in answer.sources if u.id == c.chunk_id).section for c in answer.citations}
     assert any("AgentCore" in s for s in sections) and any("Curo" in s for s in sections)
 
 
+@pytest.mark.embedder
 def test_a_chain_of_elliptical_follow_ups_keeps_the_first_question(chain):
     history = [{"role": "user", "content": "AWS power capacity target 2026"}, {"role": "assistant", "content": "16-18GW [1]."},
                {"role": "user", "content": "and 2027?"}, {"role": "assistant", "content": "24-28GW [1]."}]

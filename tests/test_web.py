@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from amzn_qa.config import PROJECT_ROOT
 
-from .conftest import start_server
+from .conftest import CORPUS, start_server, write
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -73,6 +73,7 @@ def new_chat(page):
     expect(page.locator("#sources")).to_contain_text("Cited passages appear here")
 
 
+@pytest.mark.llm
 def test_cited_answer_follow_up_refusal_and_feedback(page, server):
     answer = ask(page, "Roughly what does one Trainium 2 chip cost?", 0)
     assert "$50-70K" in answer.inner_text()
@@ -104,6 +105,7 @@ def test_cited_answer_follow_up_refusal_and_feedback(page, server):
     assert "$50-70K" in rows[0][1] and "Trainium" in rows[0][3]
 
 
+@pytest.mark.llm
 def test_follow_up_is_answered_from_the_conversation(page):
     new_chat(page)
     ask(page, "How many developers adopted Curo in its first days?", 0)
@@ -111,6 +113,7 @@ def test_follow_up_is_answered_from_the_conversation(page):
     assert "GitHub Copilot" in answer.inner_text()
 
 
+@pytest.mark.llm
 def test_markup_in_documents_is_shown_not_run(page):
     new_chat(page)
     ask(page, "What is the Zeta widget price?", 0)
@@ -122,6 +125,7 @@ def test_markup_in_documents_is_shown_not_run(page):
     page.screenshot(path=str(ARTIFACTS / "4-markup-escaped.png"))
 
 
+@pytest.mark.llm
 def test_empty_question_gets_a_readable_message_and_the_session_continues(page):
     new_chat(page)
     page.locator("#question textarea").fill("   ")
@@ -133,6 +137,7 @@ def test_empty_question_gets_a_readable_message_and_the_session_continues(page):
     assert "2012" in answer.inner_text()
 
 
+@pytest.mark.embedder
 def test_the_users_question_is_shown_as_typed_never_rendered(page):
     new_chat(page)
     remote = []
@@ -167,12 +172,25 @@ UPLOADED = """# Vexa Robotics (VXR) – Field Notes
 """
 
 
+# A second document in the upload server's corpus from the start, for the document picker.
+PICKED = """# Lyra Motors (LYR) – Notes
+
+**Report Date:** March 2, 2026
+
+## Motors
+
+| Motor | Output | Price |
+|---|---|---|
+| **Lyra M2** | 40kW | $1,900 per unit |
+"""
+
+
 @pytest.fixture(scope="module")
 def logged_in_page(browser, tmp_path_factory):
     """A second server, with a login (uploads are offered only then), and a logged-in page."""
-    from .conftest import start_server
-
     root = tmp_path_factory.mktemp("upload-server")
+    shutil.copytree(CORPUS, root / "corpus")
+    write(root / "corpus" / "lyra-notes.md", PICKED)
     proc, url = start_server(root, env={"AMZN_QA_AUTH_USERNAME": LOGIN[0], "AMZN_QA_AUTH_PASSWORD": LOGIN[1]})
     page = browser.new_page(viewport={"width": 1300, "height": 950})
     page.goto(url + "/")
@@ -192,6 +210,7 @@ def upload(page, path):
     chooser.value.set_files(str(path))
 
 
+@pytest.mark.embedder
 def test_the_heading_and_examples_come_from_the_corpus(page):
     heading = page.locator("#heading").inner_text()
     assert "Amazon.com, Inc. (AMZN) – Technical Analysis" not in heading  # two documents: the corpus is named
@@ -199,6 +218,7 @@ def test_the_heading_and_examples_come_from_the_corpus(page):
     assert page.locator("#upload").count() == 0 or not page.locator("#upload").is_visible()  # no login, no upload
 
 
+@pytest.mark.llm
 def test_an_uploaded_document_is_answered_from_and_cited_without_a_restart(logged_in_page, tmp_path):
     page = logged_in_page.page
     document = tmp_path / "vexa-field-notes.md"
@@ -215,6 +235,7 @@ def test_an_uploaded_document_is_answered_from_and_cited_without_a_restart(logge
     page.screenshot(path=str(ARTIFACTS / "6-uploaded-document-cited.png"))
 
 
+@pytest.mark.embedder
 def test_an_upload_that_is_not_utf8_text_is_refused_with_a_message(logged_in_page, tmp_path):
     page = logged_in_page.page
     bad = tmp_path / "notes.md"
@@ -224,11 +245,12 @@ def test_an_upload_that_is_not_utf8_text_is_refused_with_a_message(logged_in_pag
     assert not (logged_in_page.root / "corpus" / "notes.md").exists()
 
 
+@pytest.mark.embedder
 def test_the_document_picker_limits_the_answer_to_the_chosen_document(logged_in_page):
     page = logged_in_page.page
     new_chat(page)
     page.locator("#documents input").click()
-    page.get_by_role("option", name="Vexa Robotics (VXR) – Field Notes (2026-05-04)").click()
+    page.get_by_role("option", name="Lyra Motors (LYR) – Notes (2026-03-02)").click()
     page.keyboard.press("Escape")
     answer = ask(page, "Roughly what does one Trainium 2 chip cost?", 0)
     assert "$50-70K" not in answer.inner_text()
@@ -281,6 +303,7 @@ def trickling(tmp_path_factory):
     llm.shutdown()
 
 
+@pytest.mark.embedder
 def test_closing_the_tab_stops_its_answer_being_generated(browser, trickling):
     llm, url = trickling
     page = browser.new_page()
