@@ -323,6 +323,7 @@ def test_closing_the_tab_stops_its_answer_being_generated(browser, trickling):
     assert llm.disconnected, "the model went on generating for a closed tab"
 
 
+@pytest.mark.embedder
 def test_a_comparison_renders_as_a_table_and_a_derived_figure_shows_its_calculation(page):
     new_chat(page)
     table = ask(page, "severity of the AWS capacity execution risk vs the Trainium ecosystem adoption risk", 0)
