@@ -1,6 +1,7 @@
 """Whether the cited units are about what the question names (answer/alignment.py)."""
 
-from amzn_qa.answer.alignment import missing_qualifiers, section_number, subject_names
+from amzn_qa.answer.alignment import missing_qualifiers, section_number
+from amzn_qa.answer.vocabulary import Vocabulary, subject_names
 from amzn_qa.ingest.documents import Unit
 
 
@@ -33,3 +34,4 @@ def test_the_documents_subject_is_no_qualifier():
     corpus = [unit(f"u{n}", f"Row {n} is run by Acme.") for n in range(20)] + [ADDED]
     assert "acme" in subject_names(corpus) and "globex" not in subject_names(corpus)
     assert missing_qualifiers("How much did Acme add?", [ADDED], corpus, subject_names(corpus)) == []
+    assert Vocabulary.of(corpus).subject == subject_names(corpus)  # computed once per corpus

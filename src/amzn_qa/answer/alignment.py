@@ -8,7 +8,8 @@ and their heading path; the rest of their section does not count (a table about 
 that mentions Azure in one row does not give Azure's capacity in another).
 
 Two readings of the document's structure keep this from refusing what it answers:
-- a name that most units share is the document's subject ("AWS", "Amazon"), never a qualifier;
+- a name that most units share is the document's subject ("AWS", "Amazon"; `Vocabulary.subject`),
+  never a qualifier;
 - a unit that names no number of a numbered thing is about the number its section names first
   (a "Trainium" table whose first row is "Trainium 2 Status" gives Trainium 2's price), so
   only a question about another number is refused.
@@ -23,8 +24,6 @@ from amzn_qa.answer.text import names
 from amzn_qa.answer.vocabulary import FINANCE_SHORTHAND
 from amzn_qa.ingest.documents import Unit
 
-# A name in at least this share of the units is what the document is about, not a qualifier.
-SUBJECT_SHARE = 0.08
 # Finance terms ("CapEx", "TAM") say what is asked about, not whose: no qualifier.
 FINANCE_TERMS = frozenset(FINANCE_SHORTHAND)
 _NUMBERED = re.compile(r"^(.+) (\d+(?:\.\d+)?)$")
@@ -42,25 +41,16 @@ def _mentions(text: str, name: str) -> bool:
     return any(re.search(rf"(?<![a-z-]){re.escape(form)}(?![\w])", text) for form in forms)
 
 
-def subject_names(corpus: list[Unit]) -> set[str]:
-    """The names so many units carry that they are the document's subject."""
-    counts: dict[str, int] = {}
-    for unit in corpus:
-        for name in set(n.lower() for n in names(unit.text)):
-            counts[name] = counts.get(name, 0) + 1
-    return {name for name, count in counts.items() if count >= SUBJECT_SHARE * len(corpus)}
-
-
 def section_number(unit: Unit, stem: str, corpus: list[Unit]) -> str | None:
     """The number of `stem` that the unit's section names first ("2" for Trainium)."""
     section = sorted((u for u in corpus if (u.source, u.section) == (unit.source, unit.section)),
                      key=lambda u: u.start_line)
-    pattern = re.compile(rf"(?<![\w-]){re.escape(stem.lower())} (\d+(?:\.\d+)?)(?![\w.])")
-    for u in section:
-        found = pattern.search(u.text.lower())
-        if found:
-            return found.group(1)
-    return None
+    return next((numbers[0] for u in section if (numbers := _numbers_of(stem, u.text.lower()))), None)
+
+
+def _numbers_of(stem: str, text: str) -> list[str]:
+    """The numbers `text` gives a numbered name ("2" and "3" of "trainium 2 … trainium 3")."""
+    return re.findall(rf"(?<![\w-]){re.escape(stem.lower())} (\d+(?:\.\d+)?)(?![\w.])", text)
 
 
 def _carries(unit: Unit, name: str, corpus: list[Unit]) -> bool:
@@ -73,8 +63,7 @@ def _carries(unit: Unit, name: str, corpus: list[Unit]) -> bool:
     if not numbered:
         return False
     stem, number = numbered.groups()
-    named_numbers = re.findall(rf"(?<![\w-]){re.escape(stem.lower())} (\d+(?:\.\d+)?)(?![\w.])", context)
-    if named_numbers:  # the unit names other numbers of it, not this one
+    if _numbers_of(stem, context):  # the unit names other numbers of it, not this one
         return False
     return _mentions(context, stem) and section_number(unit, stem, corpus) in (number, None)
 

@@ -44,6 +44,11 @@ class Quantity:
     def is_range(self) -> bool:
         return self.high != self.low
 
+    @property
+    def middle(self) -> float:
+        """Where a range stands: what sides and rows are ranked by."""
+        return (self.low + self.high) / 2
+
     def bound(self, which: str) -> Quantity:
         value = self.low if which == LOW else self.high
         return Quantity(value, value, self.kind, self.noun, self.at_least and which == HIGH, self.surface)
@@ -97,11 +102,16 @@ def calculate(operation: str, a: Quantity, b: Quantity | None = None) -> Quantit
             return _bounds(a, b, lambda x, y: x / y, a.kind, noun=noun)
         kind = a.kind if b.kind == "count" and a.kind != "count" else "times"
         return _bounds(a, b, lambda x, y: x / y, kind)
-    big, small = (a, b) if a.low + a.high >= b.low + b.high else (b, a)
+    big, small = larger_first(a, b)
     if operation == PERCENT:
         return _bounds(big, small, lambda x, y: (x - y) / y * 100, "%")
     kind = "pp" if a.kind == "%" else a.kind
     return _bounds(big, small, lambda x, y: x - y, kind, noun=a.noun or b.noun)
+
+
+def larger_first(a: Quantity, b: Quantity) -> tuple[Quantity, Quantity]:
+    """The two figures, the larger first (the first when they stand level)."""
+    return (a, b) if a.middle >= b.middle else (b, a)
 
 
 def _bounds(a: Quantity, b: Quantity, step, kind: str, noun: str = "") -> Quantity:

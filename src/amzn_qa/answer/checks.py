@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from amzn_qa.answer.answers import (
     NOT_COVERED, Answer, cited, drafted, gives_instead, joined, quoted, with_evidence,
 )
-from amzn_qa.answer.alignment import missing_qualifiers, subject_names
+from amzn_qa.answer.alignment import missing_qualifiers
 from amzn_qa.answer.arithmetic import Quantity, quantities
 from amzn_qa.answer.grounding import (
     cells_holding, grounding_problems, labelled_cell, not_the_asked_period, off_topic, only_a_label, other_period,
@@ -216,8 +216,7 @@ def _off_topic(state: AnswerState, draft: Draft) -> Verdict | None:
 def _misaligned(state: AnswerState, draft: Draft) -> Verdict | None:
     """The cited sources must carry every name the question qualifies its subject with
     (answer/alignment.py): Trainium 2's price does not answer a question about Trainium 3."""
-    corpus = state.corpus
-    missing = missing_qualifiers(state.turn.own, draft.cited, corpus, subject_names(corpus))
+    missing = missing_qualifiers(state.turn.own, draft.cited, state.corpus, state.subject)
     if missing:
         return Verdict("qualifier_alignment", "gives_instead", ", ".join(missing))
     return None

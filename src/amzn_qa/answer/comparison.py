@@ -109,10 +109,10 @@ def which_is_larger(a: str, a_cell: str, b: str, b_cell: str, column: str) -> st
     qa, qb = _figures(a_cell), _figures(b_cell)
     if len(qa) != 1 or len(qb) != 1 or qa[0].kind != qb[0].kind or _RELATIVE.search(f"{a_cell} {b_cell}"):
         return ""
-    if qa[0].low + qa[0].high == qb[0].low + qb[0].high:
+    if qa[0].middle == qb[0].middle:
         return ""
-    (high, high_figure), (low, low_figure) = sorted([(a, qa[0]), (b, qb[0])], key=lambda side: side[1].low + side[1].high,
-                                                    reverse=True)
+    sides = [(a, qa[0]), (b, qb[0])]
+    (high, high_figure), (low, low_figure) = sides if qa[0].middle > qb[0].middle else sides[::-1]
     return f"{high} is higher than {low} on {column} ({high_figure.surface} vs {low_figure.surface})."
 
 
@@ -133,9 +133,9 @@ def compare_sides(tools: Tools, state: AnswerState) -> None:
         return
     named = f"{table_title(first.unit)} {row_label(first.unit)} {row_label(second.unit)}"
     asked = set(keywords(state.turn.own)) - set(keywords(named))
-    lines = table_lines(first, second, column, asked_columns(rank(state.turn.own, [first.unit]), asked))
+    text = "\n".join(table_lines(first, second, column, asked_columns(rank(state.turn.own, [first.unit]), asked)))
     turn, cited = state.turn, [first.unit, second.unit]
-    answer = Answer(turn.typed, "\n".join(lines), False, True, [citation(n, u, "\n".join(lines)) for n, u in enumerate(cited, 1)],
+    answer = Answer(turn.typed, text, False, True, [citation(n, u, text) for n, u in enumerate(cited, 1)],
                     {}, tools.model, turn.standalone, cited, mode="quote")
     state.decide(answer, Decision("side_by_side", [u.id for u in cited], f"a table of both sides on {column}"))
 
@@ -157,7 +157,7 @@ def ranked_rows(rows: list[Unit], column: str, most: bool) -> list[tuple[float, 
         cell = cell_value(row, column) or ""
         found = _figures(cell)
         if len(found) == 1 and not _RELATIVE.search(cell):
-            valued.append((found[0].low + found[0].high, found[0].kind, row, cell))
+            valued.append((found[0].middle, found[0].kind, row, cell))
     if len({kind for _, kind, _, _ in valued}) != 1:  # figures of different kinds do not rank
         return []
     return [(v, row, cell) for v, _, row, cell in sorted(valued, key=lambda v: -v[0] if most else v[0])]

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 from amzn_qa.answer.answers import Answer, citation
 from amzn_qa.answer.arithmetic import (
-    DIFFERENCE, HIGH, LOW, MEAN, PERCENT, RATIO, SUM, Quantity, calculate, compatible, quantities, written,
+    DIFFERENCE, HIGH, LOW, MEAN, PERCENT, RATIO, SUM, Quantity, calculate, compatible, larger_first, quantities,
+    written,
 )
-from amzn_qa.answer.state import AnswerState, Decision, Tools
-from amzn_qa.answer.retrieval import keywords
 from amzn_qa.answer.points import as_points
+from amzn_qa.answer.retrieval import keywords
+from amzn_qa.answer.state import AnswerState, Decision, Tools
 from amzn_qa.answer.understand import _SIDE_END, _VERSUS, COMPARE, DERIVED, compared_sides
 from amzn_qa.ingest.documents import Unit, row_label
 
@@ -56,10 +57,14 @@ def asked_bound(question: str) -> str | None:
     return next((bound for bound, words in _BOUND_WORDS if words.search(question)), None)
 
 
+def _paired(question: str) -> re.Match | None:
+    return next((m for m in (p.search(question) for p in _PAIRED) if m), None)
+
+
 def named_pair(question: str) -> tuple[str, str] | None:
     """The two things a question names to set against each other, as it words them: "between
     A and B", "compare A and/with B", "A vs B"."""
-    paired = next((m for m in (p.search(question) for p in _PAIRED) if m), None)
+    paired = _paired(question)
     if paired:
         return paired.group(1), paired.group(2)
     halves = _VERSUS.split(question.strip())
@@ -69,7 +74,7 @@ def named_pair(question: str) -> tuple[str, str] | None:
 def sides(question: str) -> tuple[str, str] | None:
     """Each side of a question that sets two things against each other, as a question of its
     own: the question without the other side, or the comparison's side queries."""
-    paired = next((m for m in (p.search(question) for p in _PAIRED) if m), None)
+    paired = _paired(question)
     if paired:
         return question.replace(paired.group(2), " "), question.replace(paired.group(1), " ")
     return compared_sides(question)
@@ -124,9 +129,9 @@ def _ratio_inputs(found: list[Input], per: str, asked: set[str]) -> list[Input]:
 def chosen_inputs(operation: str, found: list[Input], second_side: list[Input] | None = None,
                   per: str = "", asked: set[str] = frozenset()) -> list[Input]:
     """The inputs of the step: a range's midpoint takes the first range; a ratio an amount
-    over what the question divides by (`per`), of what it `asked` about; any other step the first figure and the next
-    one it can be set against (from the other side's statements, when the question has two
-    sides)."""
+    over what the question divides by (`per`), of what it `asked` about; any other step the
+    first figure and the next one it can be set against (from the other side's statements,
+    when the question has two sides)."""
     if operation == MEAN and second_side is None:
         return next(([i] for i in found if i.quantity.is_range), [])
     if operation == RATIO and second_side is None:
@@ -150,12 +155,13 @@ def _shown(i: Input, n: int, bound: str | None) -> str:
     return f"{used}{label} [{n}]"
 
 
-def _expression(operation: str, shown: list[str], inputs: list[Input]) -> str:
+def _expression(operation: str, shown: list[str], used: list[Quantity]) -> str:
+    """The step as written, over the inputs as `shown`; a difference takes the larger of the
+    figures `used` first, as `calculate` does."""
     if operation == MEAN and len(shown) == 1:
         return f"the midpoint of {shown[0]}"
     if operation in (DIFFERENCE, PERCENT):
-        a, b = inputs
-        if a.quantity.low + a.quantity.high < b.quantity.low + b.quantity.high:
+        if larger_first(*used)[0] is not used[0]:
             shown = shown[::-1]
         step = f"{shown[0]} − {shown[1]}"
         return f"({step}) ÷ {shown[1]}" if operation == PERCENT else step
@@ -170,7 +176,7 @@ def calculation(operation: str, inputs: list[Input], bound: str | None) -> tuple
     result = calculate(operation, *used)
     shown = [_shown(i, units.index(i.unit) + 1, bound) for i in inputs]
     floors = " (the inputs are lower bounds, so this is approximate)" if any(q.at_least for q in used) else ""
-    return f"About {written(result)}: {_expression(operation, shown, inputs)}{floors}.", result, units
+    return f"About {written(result)}: {_expression(operation, shown, used)}{floors}.", result, units
 
 
 def _without_inputs(tools: Tools, state: AnswerState, operation: str, two_sides: bool) -> None:

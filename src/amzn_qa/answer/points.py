@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from itertools import groupby
 
-from amzn_qa.answer.alignment import missing_qualifiers, subject_names
+from amzn_qa.answer.alignment import missing_qualifiers
 from amzn_qa.answer.answers import Answer, citation, gives_instead, refusal
 from amzn_qa.answer.compose import WORDS_BY_FORM, compact_lines, within_words
 from amzn_qa.answer.markers import cited_numbers
@@ -113,7 +113,7 @@ def compact_points(chosen: list[Focused], form: str) -> list[str]:
 def _not_about_the_question(tools: Tools, state: AnswerState, chosen: list[Focused]) -> bool:
     """Points that do not carry a name the question qualifies its subject with are about
     something else: the answer says so and what the document gives instead."""
-    missing = missing_qualifiers(state.turn.own, [f.unit for f in chosen], state.corpus, subject_names(state.corpus))
+    missing = missing_qualifiers(state.turn.own, [f.unit for f in chosen], state.corpus, state.subject)
     if not missing or not state.enabled("qualifier_alignment"):
         return False
     answer = gives_instead(refusal(state.turn, [f.unit for f in chosen], "", tools.model), ", ".join(missing), chosen[0])

@@ -85,7 +85,7 @@ def retrieve(tools: Tools, state: AnswerState) -> None:
     """Every search an answer needs, and the corpus they searched: the question's passages (a
     comparison's side by side) and the label of the earlier turn's best passage."""
     started, turn, settings = time.perf_counter(), state.turn, tools.settings
-    state.corpus = tools.retriever.units
+    state.corpus, state.subject = tools.retriever.units, tools.vocabulary.subject
     sides = compared_sides(turn.own) if state.form == COMPARE and state.enabled("compared_sides") else None
     k = state.k or (settings.k if state.form == FACT else settings.points_k)  # a derived figure reads more
     state.hits = _searched(tools.retriever, turn, k, sides)

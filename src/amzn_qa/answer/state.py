@@ -56,6 +56,7 @@ class AnswerState:
     hits: list[Hit] = field(default_factory=list)
     earlier_label: str = ""  # what the earlier turn's best passage is about (understand.focus_query)
     corpus: list[Unit] = field(default_factory=list)  # every indexed unit, as retrieval saw them
+    subject: frozenset[str] = frozenset()  # the corpus's subject names (Vocabulary.subject)
     focused: list[Focused] = field(default_factory=list)  # the statements the answer is drawn from
     draft: str = ""  # the model's text as it streamed
     notice: str = ""  # why the model gave no draft (failure, timeout)

@@ -16,6 +16,7 @@ from functools import cached_property, lru_cache
 
 from rapidfuzz import fuzz, process
 
+from amzn_qa.answer.text import names as names_in
 from amzn_qa.ingest.documents import Unit
 from amzn_qa.models import embedding_model_dir
 
@@ -45,6 +46,17 @@ _CODE = re.compile(r"\b[A-Za-z]+\d+[A-Za-z0-9]*\b")
 _MID_SENTENCE = re.compile(r"\b[a-z]+,? ([A-Z][A-Za-z0-9]+)")  # "than Azure", not "Analysis Date"
 
 
+# A name in at least this share of the units is what the documents are about, not a qualifier
+# of a question's subject (answer/alignment.py).
+SUBJECT_SHARE = 0.08
+
+
+def subject_names(units: list[Unit]) -> frozenset[str]:
+    """The names (lower case) so many units carry that they are the documents' subject."""
+    counts = Counter(name for unit in units for name in {n.lower() for n in names_in(unit.text)})
+    return frozenset(name for name, count in counts.items() if count >= SUBJECT_SHARE * len(units))
+
+
 @dataclass
 class Vocabulary:
     """Words and names of the indexed documents, and aliases they define ("Demand-Side Platform
@@ -55,6 +67,7 @@ class Vocabulary:
     generations: set[str] = field(default_factory=set)  # numbered names, lower case ("trainium 2")
     aliases: dict[str, str] = field(default_factory=dict)  # lower-case alias -> its long form
     acronyms: dict[str, set[str]] = field(default_factory=dict)  # "amc" -> {"Amazon Marketing Cloud"}
+    subject: frozenset[str] = frozenset()  # lower-case names so many units carry they are the subject
 
     @classmethod
     def of(cls, units: list[Unit]) -> Vocabulary:
@@ -71,6 +84,7 @@ class Vocabulary:
                 vocabulary.acronyms.setdefault(initials, set()).add(phrase)
         for spelling, count in spellings.items():
             vocabulary.words[spelling.lower()] += count
+        vocabulary.subject = subject_names(units)
         # A name is a word the documents only ever write capitalised, and either write so in the
         # middle of a sentence ("than Azure") or with inner capitals or digits ("AgentCore",
         # "EC2"); a table header's "Date" is not one.
@@ -101,8 +115,8 @@ class Vocabulary:
         if all(w.lower() in self.words for w in phrase.split()):
             return phrase
         initials = "".join(w[0] for w in phrase.split()).lower()
-        used = [self.names[a] for a in (initials, f"{initials}s") if a in self.names and self.names[a].isupper()
-                or a in self.names and self.names[a][:-1].isupper()]
+        # An acronym as the documents write it, in capitals but for a plural's "s" ("AZs").
+        used = [self.names[a] for a in (initials, f"{initials}s") if a in self.names and self.names[a][:-1].isupper()]
         return used[0] if used else phrase
 
     def _resolved_word(self, word: str) -> str:
