@@ -41,7 +41,10 @@ class Settings(BaseSettings):
         5_000_000, ge=1, description="Largest document `amzn-qa add` and the chat's upload accept"
     )
     cache_dir: Path = Field(
-        Path.home() / ".cache" / "amzn-qa", description="Assembled model files and tokenizer"
+        Path.home() / ".cache" / "amzn-qa", description="Assembled model files, tokenizer and the embedding cache"
+    )
+    embedding_cache: bool = Field(
+        True, description="Keep the vectors the embedder makes in cache_dir/embeddings.sqlite3, so text indexed again is not embedded again"
     )
     write_lock_seconds: float = Field(
         600.0, ge=0, description="How long ingest, `amzn-qa add` and the chat's upload wait for another ingest to finish writing the index"

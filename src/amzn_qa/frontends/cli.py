@@ -104,6 +104,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         body = ask_server(settings, args.question, k=args.k, documents=args.document, ticker=args.ticker)
         print(json.dumps(body, ensure_ascii=False) if args.json else format_answer(body["answer"], body["citations"]))
         return 0
+    from amzn_qa.answer.question import validate_question
+
+    validate_question(args.question, settings)  # a mistyped question is told at once, not after the models load
     chain = _chain(settings)
     answer = chain.ask(args.question, documents=_selected(chain, args))
     print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else formatted(answer))
@@ -288,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
 def _user_errors() -> tuple[type[Exception], ...]:
     """The errors that are the user's to fix. Only loaded modules are asked: one never imported
     raised nothing, and importing it would load the models' libraries `--server` avoids."""
-    classes = {"amzn_qa.answer.chain": "QuestionError", "amzn_qa.ingest.index": "IndexUnavailable",
+    classes = {"amzn_qa.answer.question": "QuestionError", "amzn_qa.ingest.index": "IndexUnavailable",
                "amzn_qa.ingest.catalog": "UnknownDocument",
                "amzn_qa.ingest.convert": "DocumentError",
                "amzn_qa.models": "ModelUnavailable", "amzn_qa.evaluation.harness": "EvalError"}

@@ -37,7 +37,8 @@ from amzn_qa.ingest.documents import (  # noqa: E402
 from amzn_qa.ingest.catalog import document_info, overrides_for, read_catalog, with_info  # noqa: E402
 from amzn_qa.ingest.lock import LockTimeout, exclusive  # noqa: E402
 from amzn_qa.ingest.hidden import Hidden  # noqa: E402
-from amzn_qa.models import embedding_model_dir  # noqa: E402
+from amzn_qa.ingest.embedding_cache import CachedEmbeddings  # noqa: E402
+from amzn_qa.models import embedding_model_dir, embedding_model_id  # noqa: E402
 
 BATCH = 64
 REBUILD_HINT = "run `amzn-qa ingest --rebuild`"
@@ -85,7 +86,7 @@ class IngestReport:
 
 
 @lru_cache(maxsize=1)
-def embeddings():
+def _embedder():
     from langchain_huggingface import HuggingFaceEmbeddings
 
     return HuggingFaceEmbeddings(
@@ -93,6 +94,19 @@ def embeddings():
         model_kwargs={"device": "cpu"},
         encode_kwargs={"normalize_embeddings": True},
     )
+
+
+@lru_cache(maxsize=4)
+def embeddings(cache_dir: Path | None = None):
+    """The embedder, loaded once per process; with a cache folder, behind the store of the vectors
+    it has made (settings.embedding_cache)."""
+    if cache_dir is None:
+        return _embedder()
+    return CachedEmbeddings(_embedder, cache_dir / "embeddings.sqlite3", f"{embedding_model_id()} normalized")
+
+
+def settings_embeddings(settings: Settings):
+    return embeddings(settings.cache_dir if settings.embedding_cache else None)
 
 
 @contextmanager
@@ -141,7 +155,7 @@ def vector_store(settings: Settings, client: chromadb.ClientAPI, name: str | Non
     with _index_errors(settings):
         return Chroma(
             collection_name=name or settings.collection,
-            embedding_function=embeddings(),
+            embedding_function=settings_embeddings(settings),
             client=client,
             collection_metadata={"hnsw:space": "cosine"},
         )
