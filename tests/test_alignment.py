@@ -35,3 +35,12 @@ def test_the_documents_subject_is_no_qualifier():
     assert "acme" in subject_names(corpus) and "globex" not in subject_names(corpus)
     assert missing_qualifiers("How much did Acme add?", [ADDED], corpus, subject_names(corpus)) == []
     assert Vocabulary.of(corpus).subject == subject_names(corpus)  # computed once per corpus
+
+
+def test_an_adjective_of_a_named_place_and_a_framing_clause_are_no_missing_qualifier():
+    from amzn_qa.answer.alignment import missing_qualifiers
+
+    row = Unit("r", "report.md", "Retail > Margins", "paragraph", "North America retail margin is 4.5%.", 1, 1)
+    assert missing_qualifiers("What North American margin is quoted?", [row], [row], set()) == []
+    assert missing_qualifiers("For an ESG screen, what is the margin?", [row], [row], set()) == []
+    assert missing_qualifiers("What is the South American margin?", [row], [row], set())  # another region

@@ -5,7 +5,7 @@ import pytest
 
 from amzn_qa.answer.arithmetic import DIFFERENCE, HIGH, LOW, MEAN, PERCENT, RATIO, SUM
 from amzn_qa.answer.derived import (
-    asked_bound, asked_operation, calculation, chosen_inputs, figures_of, side_marks, sides,
+    asked_bound, asked_operation, asked_per, calculation, chosen_inputs, figures_of, side_marks, sides,
 )
 from amzn_qa.answer.understand import DERIVED, answer_form
 from amzn_qa.ingest.documents import Unit
@@ -25,6 +25,13 @@ FLEET = unit("fleet", "Robots: 1M+ robots deployed at a capital cost of $5-10B+"
     ("implied cost per robot given the fleet and the capex", RATIO),
     ("combined capacity of both sites", SUM),
     ("by what percent is A cheaper than B", PERCENT),
+    ("how many percentage points below its goal is the margin", DIFFERENCE),
+    ("at the top of the estimate, how much cheaper per widget is it than the rival", DIFFERENCE),
+    ("on average how many depots does it run per country", RATIO),
+    ("what does each truck work out to at that budget", RATIO),
+    ("mid of the 2030 goal", MEAN),
+    ("average of the two estimates", MEAN),
+    ("how many more sites by mid-2027", DIFFERENCE),
 ])
 def test_the_operation_is_read_from_the_question(question, operation):
     assert asked_operation(question) == operation
@@ -33,10 +40,21 @@ def test_the_operation_is_read_from_the_question(question, operation):
 @pytest.mark.parametrize("question", [
     "midpoint of the price estimate?", "gap to the low end of target, bps?", "how many more chips to hit the target",
     "what's the dollar saving per chip vs the rival", "implied capital cost per robot given the fleet",
+    "quick math: the budget per active member?", "kindly calculate the shortfall in percentage points", "mid of the 2030 goal",
 ])
 def test_arithmetic_questions_are_derived_and_plain_look_ups_are_not(question):
     assert answer_form(question) == DERIVED
     assert answer_form("what share of instances run on the new chip?") != DERIVED
+
+
+@pytest.mark.parametrize("question, per", [
+    ("what's that per active loyalty member?", "member"),
+    ("how much does each truck work out to", "truck"),
+    ("on average how many depots per country? rough is fine", "country"),
+    ("what is the total", ""),
+])
+def test_a_per_unit_figure_divides_by_the_last_word_of_what_follows_per_or_each(question, per):
+    assert asked_per(question) == per
 
 
 def test_the_range_end_asked_for():

@@ -156,3 +156,11 @@ def test_an_answer_that_is_only_a_heading_or_a_label_says_nothing():
     assert only_a_label("Trainium 3 (Next Generation) [1].", [bullets])
     assert only_a_label("AgentCore (AI Agent Infrastructure) — Component: Growth Rate. [1]", [row])
     assert not only_a_label("Recent launch [1].", [row])
+
+
+def test_a_word_is_known_in_its_plural_and_as_the_adjective_of_a_known_name():
+    from amzn_qa.answer.text import known_word
+
+    known = {"america", "europe", "sku"}
+    assert known_word("skus", known) and known_word("american", known) and known_word("europeans", known)
+    assert not known_word("canadian", known) and not known_word("african", known)

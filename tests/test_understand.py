@@ -89,3 +89,20 @@ def test_side_b_is_asked_what_side_a_is_asked_and_known_codes_stay():
         "What is the price of Trainium 2", "What is the price of H100")
     assert with_earlier_names("and ec2?", "Echo 4 sales", {"ec2"}) == "and ec2?"
     assert substituted("and Q3?", "revenue in Q2 2026?") == "revenue in Q3 2026?"
+
+
+def test_how_two_named_things_compare_gives_one_query_per_side():
+    from amzn_qa.answer.understand import answer_form, compared_sides
+
+    question = "how do Widgetron and Gizmo stack up on unit sales?"
+    assert answer_form(question) == COMPARE
+    assert compared_sides(question) == ("Widgetron on unit sales", "Gizmo on unit sales")
+
+
+def test_what_frames_a_question_is_not_what_it_asks_about():
+    from amzn_qa.answer.understand import asking_part
+
+    assert asking_part("For an ESG screen, list every grid risk.") == "list every grid risk."
+    assert asking_part("I'm writing a thesis on FinOps. Which tools are named?") == "Which tools are named?"
+    assert asking_part("For Widget 3, what is the price?") == "For Widget 3, what is the price?"
+    assert asking_part("I need the Widget 3 price.") == "I need the Widget 3 price."

@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable
 
 from amzn_qa.answer.text import names
+from amzn_qa.answer.understand import asking_part
 from amzn_qa.answer.vocabulary import FINANCE_SHORTHAND
 from amzn_qa.ingest.documents import Unit
 
@@ -34,10 +35,13 @@ def _context(unit: Unit) -> str:
 
 
 def _mentions(text: str, name: str) -> bool:
-    """The name as a word of the text, in the singular too ("SKUs" by "SKU"), or as a unit
-    after a figure ("GW" in "3.8GW")."""
+    """The name as a word of the text, in the singular too ("SKUs" by "SKU"), as the name its
+    adjective comes from ("American" by "America", "European" by "Europe"), or as a unit after
+    a figure ("GW" in "3.8GW")."""
     name = name.lower()
     forms = {name, name.removesuffix("s")} if len(name) > 3 else {name}
+    if name.endswith("an") and len(name) > 5:
+        forms |= {name[:-1], name[:-2]}
     return any(re.search(rf"(?<![a-z-]){re.escape(form)}(?![\w])", text) for form in forms)
 
 
@@ -71,5 +75,5 @@ def _carries(unit: Unit, name: str, corpus: list[Unit]) -> bool:
 def missing_qualifiers(question: str, cited: Iterable[Unit], corpus: list[Unit], subject: set[str]) -> list[str]:
     """The names of the question that none of the cited units carries in its own context."""
     cited = list(cited)
-    asked = [n for n in dict.fromkeys(names(question)) if n.lower() not in subject | FINANCE_TERMS]
+    asked = [n for n in dict.fromkeys(names(asking_part(question))) if n.lower() not in subject | FINANCE_TERMS]
     return [n for n in asked if not any(_carries(u, n, corpus) for u in cited)]

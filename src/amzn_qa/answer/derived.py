@@ -22,15 +22,24 @@ from amzn_qa.answer.state import AnswerState, Decision, Tools
 from amzn_qa.answer.understand import _SIDE_END, _VERSUS, COMPARE, DERIVED, compared_sides
 from amzn_qa.ingest.documents import Unit, row_label
 
-# The operation each question words asks for, tried in order; none is a difference.
+# The operation each question words asks for, tried in order; none is a difference. A gap in
+# percentage points, or "cheaper ... than", is a difference even where "per" follows ("how
+# much cheaper per chip"), unless asked in percent; "on average ... per region" is a ratio, not
+# a midpoint.
 _OPERATION_WORDS = (
-    (RATIO, re.compile(r"\b(implied\b.{0,40}\bper|times|ratio|multiple|divided|per (unit|head|capita)"
-                       r"|works? out to\b.{0,40}\bper|per\b.{0,30}\bon average)\b", re.I)),
-    (MEAN, re.compile(r"\b(mid-?point|middle|average|mean)\b", re.I)),
     (PERCENT, re.compile(r"(%|\bpercent|\bpct)\b", re.I)),
+    (DIFFERENCE, re.compile(r"\b(percentage points?|basis points|bps|gap|difference|delta|spread|savings?|shortfall"
+                            r"|headroom|how (many|much) (more|fewer|less)|to go|short of|how far|need to (add|hit|reach))\b"
+                            r"|\b(cheaper|pricier|more expensive)\b.{0,40}\bthan\b", re.I)),
+    (MEAN, re.compile(r"\b(mid-?point|middle|mid(?![-\s]?\d)|midrange|average of|mean)\b", re.I)),
+    (RATIO, re.compile(r"\b(implied\b.{0,40}\bper|times|ratio|multiple|divided|per"
+                       r"|each [\w-]+ (?:works?|costs?|comes?|is worth))\b", re.I)),
     (SUM, re.compile(r"\b(combined|total|sum|add(ed)? up|together|altogether)\b", re.I)),
 )
-_PER = re.compile(r"\bper(?: \w+)? (\w+)", re.I)  # "per region", "per active user"
+# What a per-unit figure divides by: the last word of the phrase after "per" or "each" ("per
+# active Rufus customer": customer; "each robot work out to": robot).
+_PER = re.compile(r"\b(?:per|each)\s+((?:[\w-]+\s+){0,3}?[\w-]+?)"
+                  r"(?=\s+(?:is|are|was|were|work|works|cost|costs|come|comes|would|will|on|in|at|than)\b|[?.,;:]|$)", re.I)
 _BOUND_WORDS = (
     (LOW, re.compile(r"\b(low(er)? end|bottom|low|minimum|at least|floor|conservative)\b", re.I)),
     (HIGH, re.compile(r"\b(top|high(er)? end|upper|maximum|ceiling|at most)\b", re.I)),
@@ -106,10 +115,16 @@ def figures_of(ranked: list[tuple[float, Unit, str]], marked: set[str] = frozens
     return [i for is_marked, i in found if is_marked] + [i for is_marked, i in found if not is_marked]
 
 
+def per_phrase(question: str) -> str:
+    """What a per-unit figure divides by, as the question words it ("active Rufus customer")."""
+    per = _PER.search(question)
+    return per.group(1) if per else ""
+
+
 def asked_per(question: str) -> str:
     """What a per-unit figure divides by, as a keyword ("region" for "per region")."""
-    per = _PER.search(question)
-    return next(iter(keywords(per.group(1))), "") if per else ""
+    words = keywords(per_phrase(question))
+    return words[-1] if words else ""
 
 
 def _ratio_inputs(found: list[Input], per: str, asked: set[str]) -> list[Input]:
@@ -117,7 +132,7 @@ def _ratio_inputs(found: list[Input], per: str, asked: set[str]) -> list[Input]:
     divides by ("per region": "30+ regions"), else the first count; the amount is the first
     other figure that is not a share, one whose clause names something else the question asks
     about ("96 AZs") first."""
-    divisor = next((i for i in found if per and per in keywords(i.clause)), None) \
+    divisor = next((i for i in found if per and per in keywords(i.clause) and i.quantity.kind != "%"), None) \
         or next((i for i in found if i.quantity.kind == "count"), None)
     if divisor is None:
         return []
@@ -202,13 +217,18 @@ def derive(tools: Tools, state: AnswerState) -> None:
         inputs = chosen_inputs(operation, figures_of(rank(two[0], units), marked[0]),
                                figures_of(rank(two[1], units), marked[1]))
     else:
-        inputs = chosen_inputs(operation, figures_of(rank(question, units)), per=asked_per(question),
-                               asked=set(keywords(question)))
+        found = figures_of(rank(question, units))
+        if operation == RATIO and per_phrase(question):  # the count it divides by may be stated elsewhere
+            found += figures_of(rank(per_phrase(question), units))
+        inputs = chosen_inputs(operation, found, per=asked_per(question), asked=set(keywords(question)))
     if not inputs:
         _without_inputs(tools, state, operation, two is not None)
         return
     bound = asked_bound(question)
     text, result, cited = calculation(operation, inputs, bound)
+    if result.high == 0:  # two readings of one figure, not two figures
+        _without_inputs(tools, state, operation, two is not None)
+        return
     turn = state.turn
     answer = Answer(turn.typed, text, False, True, [citation(n, u, text) for n, u in enumerate(cited, 1)], {},
                     tools.model, turn.standalone, cited)

@@ -17,6 +17,7 @@ from amzn_qa.answer.answers import Answer, Progress, Token
 from amzn_qa.answer.checks import CHECKS, check
 from amzn_qa.answer.comparison import compare_sides, top_row
 from amzn_qa.answer.derived import derive
+from amzn_qa.answer.follow_up import follow_row
 from amzn_qa.answer.generation import generate
 from amzn_qa.answer.points import points
 from amzn_qa.answer.stages import (
@@ -44,6 +45,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("form", choose_form, per_part=True),
     Stage("retrieve", retrieve, per_part=True, optional=False),
     Stage("context", context, per_part=True, optional=False),
+    Stage("follow_row", follow_row, per_part=True),
     Stage("decide_without_model", decide_without_model, per_part=True),
     Stage("derive", derive, per_part=True),
     Stage("compare_sides", compare_sides, per_part=True),

@@ -21,7 +21,8 @@ from amzn_qa.answer.question import INJECTION_REFUSAL, overrides_instructions
 from amzn_qa.answer.retrieval import Hit, HybridRetriever
 from amzn_qa.answer.state import AnswerState, Decision, Tools, elapsed_ms
 from amzn_qa.answer.understand import (
-    COMPARE, DERIVED, FACT, Turn, asks_for_amount, compared_sides, focus_query, form_rule, split_question, understood,
+    COMPARE, DERIVED, FACT, Turn, asking_part, asks_for_amount, compared_sides, focus_query, form_rule, split_question,
+    understood,
 )
 from amzn_qa.ingest.documents import Unit, row_label, statements
 
@@ -123,7 +124,7 @@ def _uncovered(tools: Tools, state: AnswerState) -> Decision | None:
     similarity, no shared keyword); or names and figures of the question that no source
     mentions ("CEO", "B200"), and model numbers typed in lower case that no document has
     ("b200"): an answer drawn from such sources would be about something else."""
-    hits, asked, least = state.hits, state.turn.own, tools.settings.min_relevance
+    hits, asked, least = state.hits, asking_part(state.turn.own), tools.settings.min_relevance
     ids = [h.unit.id for h in hits]
     if state.enabled("low_relevance") and max(h.similarity for h in hits) < least \
             and not any(h.keyword_score > 0 for h in hits):

@@ -114,8 +114,11 @@ def words_of(text: str) -> set[str]:
 
 
 def known_word(word: str, known: set[str]) -> bool:
-    """Known as written or in the singular: "SKUs" is supported by "SKU"."""
-    return word in known or (word.endswith("s") and word[:-1] in known)
+    """Known as written, in the singular ("SKUs": "SKU"), or as the adjective of a known name
+    ("American": "America", "European": "Europe")."""
+    singular = word[:-1] if word.endswith("s") else word
+    adjective_of = (singular[:-1], singular[:-2]) if singular.endswith("an") and len(singular) > 5 else ()
+    return any(form in known for form in (word, singular, *adjective_of))
 
 
 def is_refusal(answer: str) -> bool:

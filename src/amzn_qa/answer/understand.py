@@ -26,11 +26,12 @@ _DERIVED = re.compile(
     r"|(what|how)('s| is| was)? the (gap|difference|delta|spread|saving|savings|shortfall|ratio|multiple|sum|total)"
     r"|how many times|times (more|bigger|larger|as)|ratio of|implied\b.{0,40}\bper\b|divided by|combined|in total"
     r"|add(ed)? up|(%|percent|pct) (more|less|higher|lower|cheaper|bigger|smaller) than"
-    r"|to go|short of|still (need|left)|need to (add|hit|reach|grow)|how far|works? out to|on average)",
+    r"|to go|short of|still (need|left)|need to (add|hit|reach|grow)|how far|works? out to|on average"
+    r"|mid of|percentage points|math|maths|calculat\w+|arithmetic)",
     re.I,
 )
 _COMPARE = re.compile(
-    r"\b(vs\.?|versus|compared?|comparison|differences?|differ|relative to|"
+    r"\b(vs\.?|versus|compared?|comparison|differences?|differ|relative to|stack up|measure up|"
     r"highest|lowest|most|least|biggest|largest|smallest|best|worst|rank|ranking)\b", re.I
 )
 _EXPLAIN = re.compile(
@@ -215,6 +216,19 @@ def substituted(follow_up: str, earlier: str) -> str:
     return f"{earlier[:same.start()]}{rest}{earlier[same.end():]}" if same else ""
 
 
+# What frames a question rather than asks it: a leading "For an ESG screen," or a sentence
+# about the asker ("I'm writing a paper on MLOps tooling.").
+_FRAMING = re.compile(
+    r"^\W*(?:for (?:a|an|my|our|your|this) [^,?]{1,60},\s*"
+    r"|(?:i|i'm|i am|we|we're|we are|my|our)\b[^.?!]*[.!]\s+)+", re.I
+)
+
+
+def asking_part(question: str) -> str:
+    """The question without what frames it: its names are what the answer must be about."""
+    return _FRAMING.sub("", question) or question
+
+
 def focus_query(turn: Turn, vocabulary: Vocabulary, earlier_label: str = "") -> str:
     """What a source's statements are scored against: a follow-up's own words and the subject of
     the turn it follows: its most specific name (the one the documents use least: "Curo", not
@@ -240,11 +254,20 @@ _NAME_RUN = re.compile(r"\b[A-Z][\w&/.-]*(?: [A-Z0-9][\w&/.-]*)*")
 _LEADING_NAME = re.compile(rf"^{_NAME_RUN.pattern}")
 
 
+# "How do A and B compare on X?": the two sides, the verb, and what is compared.
+_AND_PAIR = re.compile(r"\bhow (?:do|does|did|would|will) (.+?) and (.+?) (compare|stack up|differ|measure up)\b(.*)", re.I)
+
+
 def compared_sides(question: str) -> tuple[str, str] | None:
-    """"A vs B <what is compared>" as one query per side, each with what is compared: retrieved
-    together, the better-matched side fills every point. B ends at a separator ("rufus vs lens -
-    which has more users"), else it is its leading name or word ("g2 vs g3 pricing"); a side that
-    names nothing is about the other side's name."""
+    """"A vs B <what is compared>" (or "how do A and B compare <on what>") as one query per
+    side, each with what is compared: retrieved together, the better-matched side fills every
+    point. B ends at a separator ("rufus vs lens - which has more users"), else it is its
+    leading name or word ("g2 vs g3 pricing"); a side that names nothing is about the other
+    side's name."""
+    paired = _AND_PAIR.search(question)
+    if paired:
+        a, b, _, asked = paired.groups()
+        return " ".join(f"{a} {asked}".split()).strip(" ?"), " ".join(f"{b} {asked}".split()).strip(" ?")
     parts = _VERSUS.split(question.strip())
     if len(parts) != 2 or not all(p.strip() for p in parts):
         return None
