@@ -102,3 +102,15 @@ def test_a_derived_question_is_calculated_from_the_report(chain):
     assert "$50-70K" in answer.citations[0].quote or "$50-70K" in answer.sources[0].text
     assert [(e["stage"], e["rule"]) for e in answer.trace if "rule" in e] == [("derive", "calculated")]
     assert answer.to_json()["calculation"]["result"] == "$60K"
+
+
+def test_arithmetic_words_without_an_operation_compute_nothing():
+    assert asked_operation("walk me through the math behind the robotics bet") is None
+
+
+@pytest.mark.embedder
+def test_a_question_that_mentions_the_math_but_asks_no_step_keeps_its_other_form(chain):
+    answer = chain.ask("why does the math on the robot fleet matter for the margin story?")
+    derive = next(t for t in answer.trace if t["stage"] == "derive")
+    assert derive["detail"].endswith("answered as form explain")
+    assert answer.calculation is None and not answer.refused

@@ -22,7 +22,7 @@ from amzn_qa.answer.grounding import (
 from amzn_qa.answer.markers import cited_numbers, keep_citations
 from amzn_qa.answer.points import as_points
 from amzn_qa.answer.state import AnswerState, Decision, Tools
-from amzn_qa.answer.text import figures, is_refusal
+from amzn_qa.answer.text import figures, is_refusal, names
 from amzn_qa.ingest.documents import Unit, cells
 
 _CLAIM_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"(])|\s*\n+\s*")
@@ -91,6 +91,26 @@ def _only_a_label(state: AnswerState, draft: Draft) -> Verdict | None:
     if only_a_label(draft.text, draft.units):
         return Verdict("only_a_label", "quote", "The answer is only a heading or label of its sources.")
     return None
+
+
+# A question after a person: who said, leads or wrote something, or the name of an executive.
+_ASKS_FOR_PERSON = re.compile(
+    r"\bwho(?:'s| is| was)?\s+(?:\w+\s+){0,2}?(?:said|says|stated|claimed|told|leads|led|runs|heads|founded|wrote)\b"
+    r"|\b(?:name|names) of (?:the |their |its )?(?:person|people|exec\w*|ceo|cfo|cto|coo|founders?|chair\w*|president"
+    r"|analysts?|speakers?|authors?|leaders?|head)\b"
+    r"|\bwho(?:'s| is| was)? (?:the )?(?:[\w-]+ ){0,2}?(?:exec\w*|ceo|cfo|cto|coo|founders?|chair\w*|president|analysts?|speakers?"
+    r"|authors?|leaders?|head of)\b", re.I)
+
+
+def _names_nobody(state: AnswerState, draft: Draft) -> Verdict | None:
+    """A question after a person is answered by a name: an answer that names nothing but what
+    the question or the documents' subject names ("Amazon") names nobody."""
+    if not _ASKS_FOR_PERSON.search(state.turn.own):
+        return None
+    known = {n.lower() for n in names(state.turn.own)} | set(state.subject)
+    if {n.lower() for n in names(draft.text)} - known:
+        return None
+    return Verdict("names_nobody", "refusal", "The question asks for a person; the answer names nobody.")
 
 
 def _cite_backing_sources(state: AnswerState, draft: Draft) -> None:
@@ -233,6 +253,7 @@ Check = Callable[[AnswerState, Draft], Verdict | None]
 # what it reads (the cited sources, the whole cell).
 CHECKS: tuple[tuple[str, Check], ...] = (
     ("model_refused", _refused_by_model),
+    ("names_nobody", _names_nobody),
     ("says_nothing_new", _nothing_new),
     ("only_a_label", _only_a_label),
     ("", _cite_backing_sources),  # a step, not a rule: every later check reads the sources it finds

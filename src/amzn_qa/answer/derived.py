@@ -19,10 +19,10 @@ from amzn_qa.answer.arithmetic import (
 from amzn_qa.answer.points import as_points
 from amzn_qa.answer.retrieval import keywords
 from amzn_qa.answer.state import AnswerState, Decision, Tools
-from amzn_qa.answer.understand import _SIDE_END, _VERSUS, COMPARE, DERIVED, compared_sides
+from amzn_qa.answer.understand import _SIDE_END, _VERSUS, COMPARE, DERIVED, FACT, compared_sides, form_rule
 from amzn_qa.ingest.documents import Unit, row_label
 
-# The operation each question words asks for, tried in order; none is a difference. A gap in
+# The operation each question words asks for, tried in order. A gap in
 # percentage points, or "cheaper ... than", is a difference even where "per" follows ("how
 # much cheaper per chip"), unless asked in percent; "on average ... per region" is a ratio, not
 # a midpoint.
@@ -57,8 +57,10 @@ class Input:
     clause: str = ""  # the clause of its statement it is in
 
 
-def asked_operation(question: str) -> str:
-    return next((op for op, words in _OPERATION_WORDS if words.search(question)), DIFFERENCE)
+def asked_operation(question: str) -> str | None:
+    """The step the question's words ask for; None when they name none ("walk me through the
+    math"): no figure is then computed."""
+    return next((op for op, words in _OPERATION_WORDS if words.search(question)), None)
 
 
 def asked_bound(question: str) -> str | None:
@@ -196,12 +198,16 @@ def calculation(operation: str, inputs: list[Input], bound: str | None) -> tuple
 
 def _without_inputs(tools: Tools, state: AnswerState, operation: str, two_sides: bool) -> None:
     """No figures to calculate with: a question about two sides ("the difference in severity
-    between A and B") is compared, any other answered as a fact."""
+    between A and B") is compared; any other is read as the other form rules read it (an
+    explanation that mentions "the math" stays an explanation, a look-up a fact)."""
     if two_sides:
         state.form = COMPARE
+    else:
+        state.form, _ = form_rule(state.turn.own, state.disabled | {"derived_form"})
+    if state.form != FACT:
         state.focused = as_points(tools, state.turn.standalone, [h.unit for h in state.hits],
                                   tools.settings.points_unit_margin)
-    state.note(f"no figures to take a {operation} of; answered as a {state.form}")
+    state.note(f"no figures to take a {operation} of; answered as form {state.form}")
 
 
 def derive(tools: Tools, state: AnswerState) -> None:
@@ -211,6 +217,9 @@ def derive(tools: Tools, state: AnswerState) -> None:
         return
     question, units = state.turn.own, [h.unit for h in state.hits]
     operation, two = asked_operation(question), sides(question)
+    if operation is None:
+        _without_inputs(tools, state, "step", two is not None)
+        return
     rank = tools.retriever.ranked_statements
     if two:
         marked = side_marks(question)
