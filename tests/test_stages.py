@@ -61,11 +61,12 @@ def hits(*units: Unit, similarity=0.8, keyword=1.0) -> list[Hit]:
 
 def test_the_stages_run_in_this_order():
     assert [s.name for s in STAGES] == [
-        "guard", "understand", "split", "form", "retrieve", "context", "follow_row", "decide_without_model", "derive",
+        "guard", "understand", "split", "form", "retrieve", "context", "follow_row", "decide_without_model", "asked_cells",
+        "derive",
         "compare_sides", "top_row", "points", "generate", "check", "name_documents", "differing_figures", "join",
         "stream", "finish",
     ]
-    assert [s.name for s in STAGES if s.per_part] == [s.name for s in STAGES[3:16]]
+    assert [s.name for s in STAGES if s.per_part] == [s.name for s in STAGES[3:17]]
     assert [s.name for s in STAGES if s.finishing] == ["name_documents", "differing_figures", "stream", "finish"]
 
 

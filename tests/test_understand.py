@@ -106,3 +106,13 @@ def test_what_frames_a_question_is_not_what_it_asks_about():
     assert asking_part("I'm writing a thesis on FinOps. Which tools are named?") == "Which tools are named?"
     assert asking_part("For Widget 3, what is the price?") == "For Widget 3, what is the price?"
     assert asking_part("I need the Widget 3 price.") == "I need the Widget 3 price."
+
+
+@pytest.mark.parametrize("question, form", [
+    ("Please enumerate every widget in the parts table.", LIST),
+    ("Could you please summarise the widget strategy?", EXPLAIN),
+    ("Can you tell me when the plant opens?", FACT),
+    ("so what does the widget story mean for margins?", EXPLAIN),
+])
+def test_courtesy_before_a_question_does_not_hide_its_form(question, form):
+    assert answer_form(question) == form

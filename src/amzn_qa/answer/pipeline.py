@@ -20,6 +20,7 @@ from amzn_qa.answer.derived import derive
 from amzn_qa.answer.follow_up import follow_row
 from amzn_qa.answer.generation import generate
 from amzn_qa.answer.points import points
+from amzn_qa.answer.row_cells import asked_cells
 from amzn_qa.answer.stages import (
     choose_form, context, decide_without_model, differing_figures, finish, guard, join, name_documents,
     retrieve, split, stream, understand,
@@ -47,6 +48,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("context", context, per_part=True, optional=False),
     Stage("follow_row", follow_row, per_part=True),
     Stage("decide_without_model", decide_without_model, per_part=True),
+    Stage("asked_cells", asked_cells, per_part=True),
     Stage("derive", derive, per_part=True),
     Stage("compare_sides", compare_sides, per_part=True),
     Stage("top_row", top_row, per_part=True),

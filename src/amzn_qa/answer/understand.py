@@ -68,11 +68,20 @@ FORM_RULES = (("derived_form", _DERIVED, DERIVED), ("compare_form", _COMPARE, CO
               ("explain_form", _EXPLAIN, EXPLAIN), ("list_form", _LIST, LIST))
 
 
+# Courtesy before the question proper ("Please enumerate ...", "Could you list ..."): the form
+# rules that read how a question opens read what follows it.
+_COURTESY = re.compile(
+    r"^\W*(?:(?:please|pls|plz|kindly|hi|hey|ok(?:ay)?)\b\W*"
+    r"|(?:could|can|would|will) you(?: please| kindly)?\s+(?:(?:tell|give|show) me\s+)?)+", re.I
+)
+
+
 def form_rule(question: str, disabled: Collection[str] = ()) -> tuple[str, str]:
     """The answer form and the name of the form rule that chose it ("" when none matched);
     rules named in `disabled` are not tried."""
+    asked = _COURTESY.sub("", question) or question
     return next(((form, rule) for rule, pattern, form in FORM_RULES
-                 if rule not in disabled and pattern.search(question)), (FACT, ""))
+                 if rule not in disabled and pattern.search(asked)), (FACT, ""))
 
 
 _AMOUNT = re.compile(

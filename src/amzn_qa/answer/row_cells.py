@@ -1,0 +1,57 @@
+"""A look-up of several cells of one table row ("what severity and likelihood does the analyst
+give <risk>?"): when the question names a row by its label and two or more of its columns by
+their headers, the answer is those cells, each named by its column, in one cited sentence. The
+model, asked for two cells, gave one of them.
+"""
+
+from __future__ import annotations
+
+from amzn_qa.answer.answers import Answer, citation
+from amzn_qa.answer.comparison import rows_for_tables
+from amzn_qa.answer.retrieval import keywords
+from amzn_qa.answer.state import AnswerState, Decision, Tools
+from amzn_qa.answer.understand import FACT
+from amzn_qa.ingest.documents import Unit, cells, row_label
+
+MIN_COLUMNS = 2  # one asked cell is the model's to answer, as before
+
+
+def _roots(words) -> set[str]:
+    """Words compared by their first five letters ("likely" and "likelihood" alike)."""
+    return {w[:5] for w in words if len(w) >= 4 and not w[0].isdigit()}
+
+
+def label_share(asked: set[str], row: Unit) -> float:
+    """The share of the row label's words the question has."""
+    label = set(keywords(row_label(row)))
+    return len(label & asked) / len(label) if label else 0.0
+
+
+def asked_columns(asked: set[str], row: Unit) -> list[str]:
+    """The row's columns whose header shares a word with the question."""
+    roots = _roots(asked)
+    return [column for column, _ in cells(row)[1:] if _roots(keywords(column)) & roots]
+
+
+def named_row(asked: set[str], rows: list[Unit]) -> Unit | None:
+    """The row whose label the question names best, when it names at least half of it."""
+    best = max(rows, key=lambda r: label_share(asked, r), default=None)
+    return best if best is not None and label_share(asked, best) >= 0.5 else None
+
+
+def asked_cells(tools: Tools, state: AnswerState) -> None:
+    """The stage: the cells of the named row that the question asks for by column, when it
+    asks for two or more."""
+    if state.form != FACT:
+        return
+    asked = set(keywords(state.turn.own))
+    rows = [u for u in rows_for_tables([h.unit for h in state.hits], state.corpus) if u.kind == "row"]
+    row = named_row(asked, rows)
+    columns = asked_columns(asked, row) if row else []
+    if len(columns) < MIN_COLUMNS:
+        return
+    values = "; ".join(f"{column}: {value}" for column, value in cells(row)[1:] if column in columns)
+    text = f"{row_label(row)} — {values} [1]"
+    answer = Answer(state.turn.typed, text, False, True, [citation(1, row, text)], {}, tools.model,
+                    state.turn.standalone, [row], mode="quote")
+    state.decide(answer, Decision("asked_cells", [row.id], f"{len(columns)} columns of {row_label(row)}"))
