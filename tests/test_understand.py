@@ -116,3 +116,17 @@ def test_what_frames_a_question_is_not_what_it_asks_about():
 ])
 def test_courtesy_before_a_question_does_not_hide_its_form(question, form):
     assert answer_form(question) == form
+
+
+def test_a_follow_up_that_only_names_another_thing_asks_the_earlier_question_of_it():
+    from amzn_qa.answer.understand import with_other_name
+    from amzn_qa.answer.vocabulary import Vocabulary
+    from amzn_qa.ingest.documents import chunk_markdown
+
+    doc = "# Gadgets\n\n## Apps\n\n- Widgetron has 5M users.\n- Gizmo has 2M users.\n- Gizmo competes with Doohickey.\n"
+    vocabulary = Vocabulary.of(chunk_markdown(doc, "gadgets.md"))
+    earlier = "How many users does Widgetron have?"
+    assert with_other_name("And Gizmo?", earlier, vocabulary) == "How many users does Gizmo have?"
+    assert with_other_name("same q for gizmo", earlier, vocabulary) == "How many users does gizmo have?"
+    assert with_other_name("and the users?", earlier, vocabulary) == ""  # no name: another stage's
+    assert with_other_name("Gizmo?", earlier, vocabulary) == ""  # not elliptical

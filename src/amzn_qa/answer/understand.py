@@ -141,7 +141,7 @@ def understood(question: str, history: History, documents: Collection[str] | Non
         return Turn(question, resolved, documents=documents)
     if leans_on_history(resolved):
         resolved = with_earlier_names(resolved, earlier, vocabulary.words)
-    again = substituted(resolved, earlier)
+    again = substituted(resolved, earlier) or with_other_name(resolved, earlier, vocabulary)
     if again:
         return Turn(question, again, documents=documents)
     return Turn(question, resolved, earlier if leans_on_history(resolved) else "", documents)
@@ -236,6 +236,24 @@ _FRAMING = re.compile(
 def asking_part(question: str) -> str:
     """The question without what frames it: its names are what the answer must be about."""
     return _FRAMING.sub("", question) or question
+
+
+_NAMED_ONLY = re.compile(r"^(?:(?:q|question|for|about|with|on)\s+)*", re.I)
+
+
+def with_other_name(follow_up: str, earlier: str, vocabulary: Vocabulary) -> str:
+    """The earlier question asked of another name, when an elliptical follow-up names only
+    that ("And Lens?" after "How many users does Rufus have?", "same q for Curo"): the
+    earlier question's most specific name (the one the documents use least) is replaced. ""
+    when the follow-up says more, or names something the documents never write capitalised."""
+    rest = _NAMED_ONLY.sub("", _ELLIPSIS.sub("", follow_up)).strip(" ?.!")
+    if not _ELLIPSIS.match(follow_up) or not rest or any(w.lower() not in vocabulary.capitalised for w in rest.split()):
+        return ""
+    known = [n for n in names(earlier) if n.lower() in vocabulary.capitalised and n.lower() not in rest.lower()]
+    if not known:
+        return ""
+    subject = min(known, key=lambda name: vocabulary.words[name.lower()])
+    return re.sub(rf"\b{re.escape(subject)}\b", rest, earlier, count=1)
 
 
 def focus_query(turn: Turn, vocabulary: Vocabulary, earlier_label: str = "") -> str:

@@ -68,6 +68,7 @@ class Vocabulary:
     aliases: dict[str, str] = field(default_factory=dict)  # lower-case alias -> its long form
     acronyms: dict[str, set[str]] = field(default_factory=dict)  # "amc" -> {"Amazon Marketing Cloud"}
     subject: frozenset[str] = frozenset()  # lower-case names so many units carry they are the subject
+    capitalised: set[str] = field(default_factory=set)  # lower case of words only ever written capitalised
 
     @classmethod
     def of(cls, units: list[Unit]) -> Vocabulary:
@@ -89,6 +90,7 @@ class Vocabulary:
         # middle of a sentence ("than Azure") or with inner capitals or digits ("AgentCore",
         # "EC2"); a table header's "Date" is not one.
         lower_case = {w for w in spellings if w.islower()}
+        vocabulary.capitalised = {w.lower() for w in spellings if w[0].isupper() and w.lower() not in lower_case}
         for spelling in spellings:
             inner = any(c.isupper() or c.isdigit() for c in spelling[1:])
             if spelling[0].isupper() and spelling.lower() not in lower_case and (inner or spelling in mid_sentence):
