@@ -40,3 +40,9 @@ def test_the_chain_answers_two_asked_cells_of_a_row_in_one_sentence(chain):
     answer = chain.ask("for the risk register: severity and likelihood of the rufus cannibalization risk?")
     assert answer.answer == "Rufus Cannibalization — Severity (1-10): 5; Likelihood: Medium (20-30%) [1]"
     assert [t["rule"] for t in answer.trace if t.get("rule")][-1] == "asked_cells"
+
+
+def test_a_column_of_another_year_is_not_asked():
+    row = chunk_markdown("# W\n\n## Plan\n\n| Metric | 2026 Target | 2027 Target |\n|---|---|---|\n"
+                         "| **Output** | 5 | 9 |\n", "w.md")[-1]
+    assert asked_columns(set(keywords("what is the 2026 output target?")), row) == ["2026 Target"]

@@ -63,10 +63,10 @@ def test_the_stages_run_in_this_order():
     assert [s.name for s in STAGES] == [
         "guard", "understand", "split", "form", "retrieve", "context", "follow_row", "decide_without_model", "asked_cells",
         "derive",
-        "compare_sides", "top_row", "points", "generate", "check", "name_documents", "differing_figures", "join",
+        "compare_sides", "top_row", "filtered_rows", "points", "generate", "check", "name_documents", "differing_figures", "join",
         "stream", "finish",
     ]
-    assert [s.name for s in STAGES if s.per_part] == [s.name for s in STAGES[3:17]]
+    assert [s.name for s in STAGES if s.per_part] == [s.name for s in STAGES[3:18]]
     assert [s.name for s in STAGES if s.finishing] == ["name_documents", "differing_figures", "stream", "finish"]
 
 

@@ -67,3 +67,15 @@ def test_an_initial_with_a_generation_the_documents_lack_stays_unknown(vocabular
 def test_model_numbers_no_document_has_are_reported_in_any_case(vocabulary):
     assert vocabulary.unknown_codes("nvidia b200 price vs GB300") == ["b200", "GB300"]
     assert vocabulary.unknown_codes("h100 price and ec2 share") == []
+
+
+@pytest.mark.parametrize("question, read", [
+    ("growth in the fourth quarter of 2025?", "growth in Q4 2025?"),
+    ("added in the second quarter of twenty twenty five", "added in Q2 2025"),
+    ("what about Q3 of 2026", "what about Q3 2026"),
+    ("four quarters of growth", "four quarters of growth"),
+])
+def test_a_quarter_in_words_is_read_as_the_documents_write_it(question, read):
+    from amzn_qa.answer.vocabulary import worded_quarters
+
+    assert worded_quarters(question) == read

@@ -17,6 +17,7 @@ from amzn_qa.answer.answers import Answer, Progress, Token
 from amzn_qa.answer.checks import CHECKS, check
 from amzn_qa.answer.comparison import compare_sides, top_row
 from amzn_qa.answer.derived import derive
+from amzn_qa.answer.filtered_rows import filtered_rows
 from amzn_qa.answer.follow_up import follow_row
 from amzn_qa.answer.generation import generate
 from amzn_qa.answer.points import points
@@ -52,6 +53,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("derive", derive, per_part=True),
     Stage("compare_sides", compare_sides, per_part=True),
     Stage("top_row", top_row, per_part=True),
+    Stage("filtered_rows", filtered_rows, per_part=True),
     Stage("points", points, per_part=True),
     Stage("generate", generate, per_part=True),
     Stage("check", check, per_part=True, optional=False),

@@ -6,6 +6,8 @@ model, asked for two cells, gave one of them.
 
 from __future__ import annotations
 
+import re
+
 from amzn_qa.answer.answers import Answer, citation
 from amzn_qa.answer.comparison import rows_for_tables
 from amzn_qa.answer.retrieval import keywords
@@ -13,6 +15,7 @@ from amzn_qa.answer.state import AnswerState, Decision, Tools
 from amzn_qa.answer.understand import FACT
 from amzn_qa.ingest.documents import Unit, cells, row_label
 
+_PERIOD = re.compile(r"\b(?:19|20)\d\d\b|\bQ[1-4]\b")
 MIN_COLUMNS = 2  # one asked cell is the model's to answer, as before
 
 
@@ -28,9 +31,11 @@ def label_share(asked: set[str], row: Unit) -> float:
 
 
 def asked_columns(asked: set[str], row: Unit) -> list[str]:
-    """The row's columns whose header shares a word with the question."""
+    """The row's columns whose header shares a word with the question; a header with a period
+    ("2027 Target") only when the question names it too."""
     roots = _roots(asked)
-    return [column for column, _ in cells(row)[1:] if _roots(keywords(column)) & roots]
+    return [column for column, _ in cells(row)[1:] if _roots(keywords(column)) & roots
+            and {p.lower() for p in _PERIOD.findall(column)} <= asked]
 
 
 def named_row(asked: set[str], rows: list[Unit]) -> Unit | None:

@@ -42,6 +42,29 @@ _VOWELS = set("aeiou")
 _PHRASE = re.compile(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+){1,3}\b")
 # "q4 25", "Q4'25", "4Q25": a quarter with a two-digit year.
 _SHORT_QUARTER = re.compile(r"\b[qQ]([1-4])\s?'?(\d{2})\b(?!\d)|\b([1-4])[qQ]'?(\d{2})\b")
+# "the fourth quarter of 2025", "second quarter of twenty twenty five", "Q3 of 2025": a quarter
+# in words, as the documents write it (Q4 2025).
+_ORDINALS = {"first": "1", "1st": "1", "second": "2", "2nd": "2", "third": "3", "3rd": "3", "fourth": "4", "4th": "4"}
+_SPOKEN_YEAR = r"20\d\d|twenty[\s-]+(?:twenty|thirty)[\s-]+(?:one|two|three|four|five|six|seven|eight|nine)"
+_WORDED_QUARTER = re.compile(
+    rf"\b(?:the\s+)?(?:({'|'.join(_ORDINALS)})\s+quarter|[qQ]([1-4]))\s+(?:of\s+)?({_SPOKEN_YEAR})\b", re.I
+)
+_UNITS = {w: str(n) for n, w in enumerate("one two three four five six seven eight nine".split(), 1)}
+
+
+def _year(spoken: str) -> str:
+    """"2025", or "twenty twenty five" as 2025."""
+    if spoken.isdigit():
+        return spoken
+    _, decade, unit = re.split(r"[\s-]+", spoken.lower())
+    return f"20{2 if decade == 'twenty' else 3}{_UNITS[unit]}"
+
+
+def worded_quarters(question: str) -> str:
+    """A quarter written in words as the documents write it ("fourth quarter of 2025": Q4 2025)."""
+    return _WORDED_QUARTER.sub(
+        lambda m: f"Q{_ORDINALS[m.group(1).lower()] if m.group(1) else m.group(2)} {_year(m.group(3))}", question
+    )
 _CODE = re.compile(r"\b[A-Za-z]+\d+[A-Za-z0-9]*\b")
 _MID_SENTENCE = re.compile(r"\b[a-z]+,? ([A-Z][A-Za-z0-9]+)")  # "than Azure", not "Analysis Date"
 
@@ -103,6 +126,7 @@ class Vocabulary:
         the documents' names spelled out), and the documents' names capitalised as they write
         them ("azure" -> "Azure"); other known words are left as typed."""
         question = _SHORT_QUARTER.sub(lambda m: f"Q{m.group(1) or m.group(3)} 20{m.group(2) or m.group(4)}", question)
+        question = worded_quarters(question)
         question = _PHRASE.sub(lambda m: self._as_acronym(m.group()), question)
         return _TOKEN.sub(lambda m: self._resolved_word(m.group()), question)
 
