@@ -112,6 +112,13 @@ def citation(n: int, unit: Unit, answer_text: str, quote: str = "") -> Citation:
     )
 
 
+def composed(turn: Turn, text: str, units: list[Unit], model: str) -> Answer:
+    """An answer composed from the units' own cells or statements (a table, a row's cells), each
+    unit cited in order, [1] to [n]."""
+    citations = [citation(n, unit, text) for n, unit in enumerate(units, 1)]
+    return Answer(turn.typed, text, False, True, citations, {}, model, turn.standalone, units, mode="quote")
+
+
 def drafted(turn: Turn, text: str, units: list[Unit], model: str, notice: str = "") -> Answer:
     """An answer not yet checked: the text as given, no citations."""
     return Answer(turn.typed, text, False, True, [], {}, model, turn.standalone, units, notice)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from amzn_qa.answer.answers import Answer, citation
+from amzn_qa.answer.answers import composed
 from amzn_qa.answer.arithmetic import Quantity, quantities
 from amzn_qa.answer.compose import MAX_CELL_WORDS, shortened
 from amzn_qa.answer.conflicts import cell_value
@@ -135,8 +135,7 @@ def compare_sides(tools: Tools, state: AnswerState) -> None:
     asked = set(keywords(state.turn.own)) - set(keywords(named))
     text = "\n".join(table_lines(first, second, column, asked_columns(rank(state.turn.own, [first.unit]), asked)))
     turn, cited = state.turn, [first.unit, second.unit]
-    answer = Answer(turn.typed, text, False, True, [citation(n, u, text) for n, u in enumerate(cited, 1)],
-                    {}, tools.model, turn.standalone, cited, mode="quote")
+    answer = composed(turn, text, cited, tools.model)
     state.decide(answer, Decision("side_by_side", [u.id for u in cited], f"a table of both sides on {column}"))
 
 
@@ -183,8 +182,7 @@ def top_row(tools: Tools, state: AnswerState) -> None:
     word = (most or least).group(0).lower()
     text = _top_text(shown, len(top), _PLAIN_SUPERLATIVE.get(word, word), column)
     rows = [row for _, row, _ in shown]
-    answer = Answer(state.turn.typed, text, False, True, [citation(n, row, text) for n, row in enumerate(rows, 1)],
-                    {}, tools.model, state.turn.standalone, rows, mode="quote")
+    answer = composed(state.turn, text, rows, tools.model)
     state.decide(answer, Decision("top_row", [row.id for row in rows], f"{len(ranked)} rows ranked by {column}"))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from itertools import groupby
 
-from amzn_qa.answer.answers import Answer, citation
+from amzn_qa.answer.answers import composed
 from amzn_qa.answer.comparison import rows_for_tables
 from amzn_qa.answer.conflicts import cell_value
 from amzn_qa.answer.retrieval import STOPWORDS
@@ -75,7 +75,6 @@ def _answer(tools: Tools, state: AnswerState, table: list[Unit], column: str, va
     lines = [f"- {table_title(rows[0])} ({column}: {value}):"]
     lines += [f"  - {row_label(row)}: {cell_value(row, column)} [{n}]" for n, row in enumerate(rows, 1)]
     text = "\n".join(lines)
-    answer = Answer(state.turn.typed, text, False, True, [citation(n, row, text) for n, row in enumerate(rows, 1)],
-                    {}, tools.model, state.turn.standalone, rows, mode="quote")
+    answer = composed(state.turn, text, rows, tools.model)
     state.decide(answer, Decision("filtered_rows", [row.id for row in rows],
                                   f"{len(rows)} of {len(table)} rows with {column} {value}"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from amzn_qa.answer.answers import Answer, citation
+from amzn_qa.answer.answers import composed
 from amzn_qa.answer.conflicts import cell_value
 from amzn_qa.answer.retrieval import keywords
 from amzn_qa.answer.state import AnswerState, Decision, Tools
@@ -95,7 +95,6 @@ def follow_row(tools: Tools, state: AnswerState) -> None:
         return
     values = "; ".join(f"{column}: {cell_value(cell.row, column)}" for column in cell.columns)
     text = f"{row_label(cell.row)} — {values} [1]"
-    answer = Answer(state.turn.typed, text, False, True, [citation(1, cell.row, text)], {}, tools.model,
-                    state.turn.standalone, [cell.row], mode="quote")
+    answer = composed(state.turn, text, [cell.row], tools.model)
     detail = f"the earlier answer's {', '.join(earlier.columns)} of {row_label(earlier.row)}"
     state.decide(answer, Decision("follow_row", [cell.row.id], detail))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from amzn_qa.answer.answers import Answer, citation
+from amzn_qa.answer.answers import composed
 from amzn_qa.answer.comparison import rows_for_tables
 from amzn_qa.answer.retrieval import keywords
 from amzn_qa.answer.state import AnswerState, Decision, Tools
@@ -57,6 +57,5 @@ def asked_cells(tools: Tools, state: AnswerState) -> None:
         return
     values = "; ".join(f"{column}: {value}" for column, value in cells(row)[1:] if column in columns)
     text = f"{row_label(row)} — {values} [1]"
-    answer = Answer(state.turn.typed, text, False, True, [citation(1, row, text)], {}, tools.model,
-                    state.turn.standalone, [row], mode="quote")
+    answer = composed(state.turn, text, [row], tools.model)
     state.decide(answer, Decision("asked_cells", [row.id], f"{len(columns)} columns of {row_label(row)}"))
