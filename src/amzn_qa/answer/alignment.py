@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from amzn_qa.answer.text import names
+from amzn_qa.answer.text import adjective_bases, names
 from amzn_qa.answer.understand import asking_part
 from amzn_qa.answer.vocabulary import FINANCE_SHORTHAND
 from amzn_qa.ingest.documents import Unit
@@ -39,9 +39,7 @@ def _mentions(text: str, name: str) -> bool:
     adjective comes from ("American" by "America", "European" by "Europe"), or as a unit after
     a figure ("GW" in "3.8GW")."""
     name = name.lower()
-    forms = {name, name.removesuffix("s")} if len(name) > 3 else {name}
-    if name.endswith("an") and len(name) > 5:
-        forms |= {name[:-1], name[:-2]}
+    forms = ({name, name.removesuffix("s")} if len(name) > 3 else {name}) | set(adjective_bases(name))
     return any(re.search(rf"(?<![a-z-]){re.escape(form)}(?![\w])", text) for form in forms)
 
 

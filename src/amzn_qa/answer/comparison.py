@@ -70,11 +70,12 @@ def asked_columns(ranked: list[tuple[float, Unit, str]], asked: set[str]) -> lis
     or that name one of the `asked` keywords ("+ instance types": "Deployment: EC2 instances")."""
     best = ranked[0][0] if ranked else 0.0
     return [text.partition(": ")[0].strip() for score, _, text in ranked
-            if score >= best - COLUMN_MARGIN or _roots(asked) & _roots(keywords(text))]
+            if score >= best - COLUMN_MARGIN or word_roots(asked) & word_roots(keywords(text))]
 
 
-def _roots(words) -> set[str]:
-    """Words compared by their first five letters: "instance" and "instances" alike."""
+def word_roots(words) -> set[str]:
+    """Words compared by their first five letters: "instance" and "instances", "likely" and
+    "likelihood" alike."""
     return {w[:5] for w in words if len(w) >= 4 and not w[0].isdigit()}
 
 

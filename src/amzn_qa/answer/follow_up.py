@@ -86,11 +86,12 @@ def _last_answer(history: History) -> tuple[str, str]:
 def follow_row(tools: Tools, state: AnswerState) -> None:
     """The stage: a follow-up that names another row or column of the table the earlier answer
     came from is answered with that cell, named by its row and column and cited."""
-    if not state.history or state.form in (COMPARE, DERIVED):
+    asked = asked_name(state.turn.typed)  # most turns name nothing: the earlier answer is not read
+    if not asked or not state.history or state.form in (COMPARE, DERIVED):
         return
     users, said = _last_answer(state.history)
     earlier = said_cells(users, said, state.corpus) if said else None
-    cell = renamed(earlier, asked_name(state.turn.typed), state.corpus) if earlier else None
+    cell = renamed(earlier, asked, state.corpus) if earlier else None
     if not cell or not cell.columns:
         return
     values = "; ".join(f"{column}: {cell_value(cell.row, column)}" for column in cell.columns)

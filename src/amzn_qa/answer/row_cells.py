@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from amzn_qa.answer.answers import composed
-from amzn_qa.answer.comparison import rows_for_tables
+from amzn_qa.answer.comparison import rows_for_tables, word_roots
 from amzn_qa.answer.retrieval import keywords
 from amzn_qa.answer.state import AnswerState, Decision, Tools
 from amzn_qa.answer.understand import FACT
@@ -17,11 +17,6 @@ from amzn_qa.ingest.documents import Unit, cells, row_label
 
 _PERIOD = re.compile(r"\b(?:19|20)\d\d\b|\bQ[1-4]\b")
 MIN_COLUMNS = 2  # one asked cell is the model's to answer, as before
-
-
-def _roots(words) -> set[str]:
-    """Words compared by their first five letters ("likely" and "likelihood" alike)."""
-    return {w[:5] for w in words if len(w) >= 4 and not w[0].isdigit()}
 
 
 def label_share(asked: set[str], row: Unit) -> float:
@@ -33,8 +28,8 @@ def label_share(asked: set[str], row: Unit) -> float:
 def asked_columns(asked: set[str], row: Unit) -> list[str]:
     """The row's columns whose header shares a word with the question; a header with a period
     ("2027 Target") only when the question names it too."""
-    roots = _roots(asked)
-    return [column for column, _ in cells(row)[1:] if _roots(keywords(column)) & roots
+    roots = word_roots(asked)
+    return [column for column, _ in cells(row)[1:] if word_roots(keywords(column)) & roots
             and {p.lower() for p in _PERIOD.findall(column)} <= asked]
 
 

@@ -113,12 +113,16 @@ def words_of(text: str) -> set[str]:
     }
 
 
+def adjective_bases(word: str) -> tuple[str, ...]:
+    """The names a place adjective may come from ("american": "america"; "european": "europe")."""
+    return (word[:-1], word[:-2]) if word.endswith("an") and len(word) > 5 else ()
+
+
 def known_word(word: str, known: set[str]) -> bool:
     """Known as written, in the singular ("SKUs": "SKU"), or as the adjective of a known name
     ("American": "America", "European": "Europe")."""
     singular = word[:-1] if word.endswith("s") else word
-    adjective_of = (singular[:-1], singular[:-2]) if singular.endswith("an") and len(singular) > 5 else ()
-    return any(form in known for form in (word, singular, *adjective_of))
+    return any(form in known for form in (word, singular, *adjective_bases(singular)))
 
 
 def is_refusal(answer: str) -> bool:
