@@ -3,7 +3,7 @@
 import pytest
 
 from amzn_qa.answer.arithmetic import (
-    DIFFERENCE, HIGH, LOW, MEAN, PERCENT, RATIO, SUM, calculate, compatible, quantities, written,
+    DIFFERENCE, HIGH, LOW, MEAN, MID, PERCENT, RATIO, SUM, calculate, compatible, quantities, written,
 )
 
 
@@ -35,6 +35,8 @@ def test_a_range_gives_a_range_and_an_end_gives_one_figure():
     current, target = quantities("16-18GW then 24-28GW")
     assert written(calculate(DIFFERENCE, current, target)) == "8-10GW"
     assert written(calculate(DIFFERENCE, current.bound(LOW), target.bound(LOW))) == "8GW"
+    assert written(calculate(DIFFERENCE, current.bound(MID), target.bound(MID))) == "9GW"
+    assert one("$150K+").bound(LOW) == one("$150K+")  # a single figure is its own end, still a floor
     assert written(calculate(MEAN, one("$50-70K"))) == "$60K"
     assert written(calculate(DIFFERENCE, one("$50-70K").bound(HIGH), one("$150K+"))) == "$80K"
 

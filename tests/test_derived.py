@@ -3,7 +3,7 @@ inputs chosen from the best-matching statements, and the calculation shown with 
 
 import pytest
 
-from amzn_qa.answer.arithmetic import DIFFERENCE, HIGH, LOW, MEAN, PERCENT, RATIO, SUM
+from amzn_qa.answer.arithmetic import DIFFERENCE, HIGH, LOW, MEAN, MID, PERCENT, RATIO, SUM
 from amzn_qa.answer.derived import (
     asked_bound, asked_operation, asked_per, calculation, chosen_inputs, figures_of, side_marks, sides,
 )
@@ -32,6 +32,9 @@ FLEET = unit("fleet", "Robots: 1M+ robots deployed at a capital cost of $5-10B+"
     ("mid of the 2030 goal", MEAN),
     ("average of the two estimates", MEAN),
     ("how many more sites by mid-2027", DIFFERENCE),
+    ("at the midpoint of the A estimate, how many times more does B cost?", RATIO),
+    ("using range midpoints, how many GW does it add between now and 2027?", DIFFERENCE),
+    ("how many basis points does the margin have to climb to reach its target?", DIFFERENCE),
 ])
 def test_the_operation_is_read_from_the_question(question, operation):
     assert asked_operation(question) == operation
@@ -41,6 +44,8 @@ def test_the_operation_is_read_from_the_question(question, operation):
     "midpoint of the price estimate?", "gap to the low end of target, bps?", "how many more chips to hit the target",
     "what's the dollar saving per chip vs the rival", "implied capital cost per robot given the fleet",
     "quick math: the budget per active member?", "kindly calculate the shortfall in percentage points", "mid of the 2030 goal",
+    "what does the capex figure imply per robot?", "how many depots per country does the footprint imply?",
+    "how many basis points to the bottom of the target range?", "using range midpoints, how much does it add?",
 ])
 def test_arithmetic_questions_are_derived_and_plain_look_ups_are_not(question):
     assert answer_form(question) == DERIVED
@@ -61,6 +66,16 @@ def test_the_range_end_asked_for():
     assert asked_bound("at the low end of each range") == LOW
     assert asked_bound("using the top of the estimate") == HIGH
     assert asked_bound("what is the gap") is None
+    assert asked_bound("at the midpoint of the estimate, how many times more is B") == MID  # a midpoint read by a step
+    assert asked_bound("what is the midpoint of the estimate") is None  # the midpoint is the step
+
+
+def test_how_many_times_sets_the_larger_of_two_like_figures_over_the_smaller():
+    prices = unit("prices", "Chips — Rival: $150K+. Ours: $50-70K.")
+    inputs = chosen_inputs(RATIO, figures_of([(1.0, prices, "Ours: $50-70K. Rival: $150K+.")]))
+    text, result, _ = calculation(RATIO, inputs, MID)
+    assert text.startswith("About 2.5x: $150K+") and "÷ $60K" in text and "the midpoint of $50-70K) [1]" in text
+    assert result.low == result.high == 2.5
 
 
 def test_each_side_is_the_question_without_the_other_and_is_told_apart_by_its_own_words():
@@ -75,6 +90,7 @@ def test_a_side_takes_the_figure_whose_clause_names_it():
     ranked = [(1.0, CAPACITY, statement)]
     assert figures_of(ranked, {"2027"})[0].quantity.surface == "24-28GW"
     assert figures_of(ranked)[0].quantity.surface == "12-14GW"
+    assert figures_of(ranked, {"2027", "target"})[0].quantity.surface == "24-28GW"  # most marks first
 
 
 def test_inputs_are_chosen_by_what_the_operation_needs():
@@ -114,3 +130,10 @@ def test_a_question_that_mentions_the_math_but_asks_no_step_keeps_its_other_form
     derive = next(t for t in answer.trace if t["stage"] == "derive")
     assert derive["detail"].endswith("answered as form explain")
     assert answer.calculation is None and not answer.refused
+
+
+def test_a_per_unit_figure_never_divides_a_count_by_a_count_of_the_same_thing():
+    regions = unit("regions", "Regions — Current: 30+ regions, 96 AZs. 2026 Target: 32+ regions.")
+    found = figures_of([(1.0, regions, "Current: 30+ regions, 32+ regions planned, 96 AZs.")])
+    amount, count = chosen_inputs(RATIO, found, per="region", asked={"zones", "region"})
+    assert (amount.quantity.surface, count.quantity.surface) == ("96", "30+")

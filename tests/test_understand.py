@@ -130,3 +130,37 @@ def test_a_follow_up_that_only_names_another_thing_asks_the_earlier_question_of_
     assert with_other_name("same q for gizmo", earlier, vocabulary) == "How many users does gizmo have?"
     assert with_other_name("and the users?", earlier, vocabulary) == ""  # no name: another stage's
     assert with_other_name("Gizmo?", earlier, vocabulary) == ""  # not elliptical
+
+
+def test_the_next_or_previous_generation_is_the_earlier_numbered_name_with_another_number():
+    from amzn_qa.answer.understand import with_other_generation
+
+    earlier = "Can I still get Widget 2 capacity?"
+    assert with_other_generation("what about the next generation - when does it ship?", earlier) == \
+        "what about Widget 3 - when does it ship?"
+    assert with_other_generation("and the previous gen?", earlier) == "and Widget 1?"
+    assert with_other_generation("and its successor?", earlier) == "and Widget 3?"
+    assert with_other_generation("when does it ship?", earlier) == "when does it ship?"
+    assert with_other_generation("and the next generation?", "What does Gizmo cost?") == "and the next generation?"
+
+
+def test_same_year_takes_the_earlier_turns_period_and_makes_a_question_of_its_own():
+    from amzn_qa.answer.understand import with_earlier_period
+
+    earlier = "What's the 2026 power capacity target?"
+    assert with_earlier_period("Same year - how many regions?", earlier) == "2026 - how many regions?"
+    assert with_earlier_period("that quarter's revenue?", "Q3 2025 revenue?") == "Q3 2025's revenue?"
+    assert with_earlier_period("and 2027?", earlier) == ""  # a period of its own
+    assert with_earlier_period("same year - regions?", "how many regions?") == ""  # nothing to take
+
+
+def test_a_follow_up_that_names_nothing_carries_its_subject_to_the_turn_after_it():
+    from amzn_qa.answer.understand import earlier_question
+    from amzn_qa.answer.vocabulary import Vocabulary
+    from amzn_qa.ingest.documents import chunk_markdown
+
+    doc = "# Notes\n\n## Gizmo\n\nThe Gizmo fleet has 500K units; the Gizmo target is 1M by year-end.\n"
+    vocabulary = Vocabulary.of(chunk_markdown(doc, "gadgets.md"))
+    history = [{"role": "user", "content": "Gizmo unit count?"}, {"role": "assistant", "content": "500K."},
+               {"role": "user", "content": "target date again?"}, {"role": "assistant", "content": "Year-end."}]
+    assert earlier_question(history, vocabulary) == "target date again (Gizmo)?"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 DIFFERENCE, SUM, RATIO, MEAN, PERCENT = "difference", "sum", "ratio", "mean", "percent"
 OPERATIONS = (DIFFERENCE, SUM, RATIO, MEAN, PERCENT)
-LOW, HIGH = "low", "high"
+LOW, HIGH, MID = "low", "high", "mid"
 
 _SCALES = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6,
            "b": 1e9, "bn": 1e9, "billion": 1e9, "t": 1e12, "tn": 1e12, "trillion": 1e12}
@@ -50,7 +50,10 @@ class Quantity:
         return (self.low + self.high) / 2
 
     def bound(self, which: str) -> Quantity:
-        value = self.low if which == LOW else self.high
+        """The range's low or high end, or its midpoint (MID); a single figure is itself."""
+        if not self.is_range:
+            return self
+        value = {LOW: self.low, HIGH: self.high, MID: self.middle}[which]
         return Quantity(value, value, self.kind, self.noun, self.at_least and which == HIGH, self.surface)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from amzn_qa.answer.answers import Answer, citation
 from amzn_qa.answer.arithmetic import (
-    DIFFERENCE, HIGH, LOW, MEAN, PERCENT, RATIO, SUM, Quantity, calculate, compatible, larger_first, quantities,
+    DIFFERENCE, HIGH, LOW, MEAN, MID, PERCENT, RATIO, SUM, Quantity, calculate, compatible, larger_first, quantities,
     written,
 )
 from amzn_qa.answer.points import as_points
@@ -30,8 +30,9 @@ _OPERATION_WORDS = (
     (PERCENT, re.compile(r"(%|\bpercent|\bpct)\b", re.I)),
     (DIFFERENCE, re.compile(r"\b(percentage points?|basis points|bps|gap|difference|delta|spread|savings?|shortfall"
                             r"|headroom|how (many|much) (more|fewer|less)|to go|short of|how far|need to (add|hit|reach))\b"
+                            r"|\bhow (many|much)\b.{0,40}\b(adds?|grows?|climbs?|rises?|increases?)\b"
                             r"|\b(cheaper|pricier|more expensive)\b.{0,40}\bthan\b", re.I)),
-    (MEAN, re.compile(r"\b(mid-?point|middle|mid(?![-\s]?\d)|midrange|average of|mean)\b", re.I)),
+    (MEAN, re.compile(r"\b(mid-?points?|middle|mid(?![-\s]?\d)|midrange|average of|mean)\b", re.I)),
     (RATIO, re.compile(r"\b(implied\b.{0,40}\bper|times|ratio|multiple|divided|per"
                        r"|each [\w-]+ (?:works?|costs?|comes?|is worth))\b", re.I)),
     (SUM, re.compile(r"\b(combined|total|sum|add(ed)? up|together|altogether)\b", re.I)),
@@ -46,6 +47,7 @@ _BOUND_WORDS = (
 )
 _PAIRED = (re.compile(r"\bbetween (.+?) and (.+?)(?=[?,;:.]|$)", re.I),
            re.compile(r"\bcompar(?:e|ing) ([^,]+?) (?:and|with|to|against) ([^,]+?)(?=[?;:.]|$)", re.I))
+_BOUND_NAMES = {LOW: "low end", HIGH: "top end", MID: "midpoint"}
 STATEMENTS_READ = 6  # the best-matching statements an input may come from
 
 
@@ -57,14 +59,27 @@ class Input:
     clause: str = ""  # the clause of its statement it is in
 
 
+# A midpoint the question reads its ranges at ("at the midpoint of A, how many times B",
+# "using range midpoints"), not the step it asks for ("what is the midpoint of ...").
+_AT_MIDPOINTS = re.compile(r"\b(at|using|use|taking|take|with|on|from|by)\s+(the\s+|range\s+|their\s+|its\s+)*"
+                           r"mid-?points?\b", re.I)
+
+
+def _named_operations(question: str) -> list[str]:
+    named = [op for op, words in _OPERATION_WORDS if words.search(question)]
+    return [op for op in named if op != MEAN] if len(named) > 1 and _AT_MIDPOINTS.search(question) else named
+
+
 def asked_operation(question: str) -> str | None:
     """The step the question's words ask for; None when they name none ("walk me through the
     math"): no figure is then computed."""
-    return next((op for op, words in _OPERATION_WORDS if words.search(question)), None)
+    return next(iter(_named_operations(question)), None)
 
 
 def asked_bound(question: str) -> str | None:
-    """A range's low or high end, when the question asks for one."""
+    """A range's low or high end, or its midpoint when the question reads its ranges there."""
+    if asked_operation(question) not in (MEAN, None) and _AT_MIDPOINTS.search(question):
+        return MID
     return next((bound for bound, words in _BOUND_WORDS if words.search(question)), None)
 
 
@@ -109,12 +124,12 @@ _CLAUSE = re.compile(r"(?<=[.;,])\s+|\s+[(—]\s*")
 
 
 def figures_of(ranked: list[tuple[float, Unit, str]], marked: set[str] = frozenset()) -> list[Input]:
-    """The figures of the best-matching statements, in order; those whose clause has one of
+    """The figures of the best-matching statements, in order; those whose clause has more of
     the `marked` words first ("2027 Target: 24-28GW" for the 2027 side of a whole table row)."""
-    found = [(bool(marked & set(keywords(clause))), Input(q, unit, _label(unit, text), clause))
+    found = [(len(marked & set(keywords(clause))), Input(q, unit, _label(unit, text), clause))
              for _, unit, text in ranked[:STATEMENTS_READ]
              for clause in _CLAUSE.split(text) for q in quantities(clause)]
-    return [i for is_marked, i in found if is_marked] + [i for is_marked, i in found if not is_marked]
+    return [i for _, i in sorted(found, key=lambda marked_input: -marked_input[0])]
 
 
 def per_phrase(question: str) -> str:
@@ -138,28 +153,40 @@ def _ratio_inputs(found: list[Input], per: str, asked: set[str]) -> list[Input]:
         or next((i for i in found if i.quantity.kind == "count"), None)
     if divisor is None:
         return []
-    amounts = [i for i in found if i.quantity.kind != "%" and i.quantity.surface != divisor.quantity.surface]
+    amounts = [i for i in found if i.quantity.kind != "%" and i.quantity.surface != divisor.quantity.surface
+               and not (divisor.quantity.noun and i.quantity.noun == divisor.quantity.noun)]  # not regions per region
     named = [i for i in amounts if (asked - {per}) & set(keywords(i.clause))]
     return [(named or amounts)[0], divisor] if amounts else []
 
 
-def chosen_inputs(operation: str, found: list[Input], second_side: list[Input] | None = None,
-                  per: str = "", asked: set[str] = frozenset()) -> list[Input]:
-    """The inputs of the step: a range's midpoint takes the first range; a ratio an amount
-    over what the question divides by (`per`), of what it `asked` about; any other step the
-    first figure and the next one it can be set against (from the other side's statements,
-    when the question has two sides)."""
-    if operation == MEAN and second_side is None:
-        return next(([i] for i in found if i.quantity.is_range), [])
-    if operation == RATIO and second_side is None:
-        return _ratio_inputs(found, per, asked)
+def _pair(operation: str, found: list[Input], second_side: list[Input] | None) -> list[Input]:
+    """The first figure and the next one it can be set against (from the other side's
+    statements, when the question has two sides); a ratio of two like figures ("how many times")
+    sets the larger over the smaller."""
     if not found:
         return []
     first = found[0]
     others = second_side if second_side is not None else found[1:]
     second = next((i for i in others if compatible(first.quantity, i.quantity, operation)
                    and i.quantity.surface != first.quantity.surface), None)
+    if second and operation == RATIO:
+        return sorted([first, second], key=lambda i: -i.quantity.middle)
     return [first, second] if second else []
+
+
+def chosen_inputs(operation: str, found: list[Input], second_side: list[Input] | None = None,
+                  per: str = "", asked: set[str] = frozenset()) -> list[Input]:
+    """The inputs of the step: a range's midpoint takes the first range; a ratio an amount
+    over what the question divides by (`per`), of what it `asked` about, or without one two
+    like figures, else an amount over a count; any other step a pair (`_pair`)."""
+    if operation == MEAN and second_side is None:
+        return next(([i] for i in found if i.quantity.is_range), [])
+    if operation == RATIO and second_side is None:
+        if per:
+            return _ratio_inputs(found, per, asked)
+        return _pair(operation, [i for i in found if i.quantity.kind != "count"], None) \
+            or _ratio_inputs(found, per, asked)
+    return _pair(operation, found, second_side)
 
 
 def _shown(i: Input, n: int, bound: str | None) -> str:
@@ -167,7 +194,7 @@ def _shown(i: Input, n: int, bound: str | None) -> str:
     label and citation."""
     q = i.quantity
     used = written(q.bound(bound)) if bound and q.is_range else q.surface
-    of_range = f", the {'low' if bound == LOW else 'top'} end of {q.surface}" if bound and q.is_range else ""
+    of_range = f", the {_BOUND_NAMES[bound]} of {q.surface}" if bound and q.is_range else ""
     label = f" ({i.label}{of_range})" if i.label else f" ({of_range[2:]})" if of_range else ""
     return f"{used}{label} [{n}]"
 

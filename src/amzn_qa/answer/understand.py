@@ -21,10 +21,11 @@ FACT, LIST, EXPLAIN, COMPARE, DERIVED = "fact", "list", "explain", "compare", "d
 # An arithmetic step the question asks for (a gap, a midpoint, an implied per-unit figure), in
 # the words any such question uses.
 _DERIVED = re.compile(
-    r"\b(mid-?point|average of|how many (more|fewer)|how much (more|less) (do|does|is|are|will|would) .{1,40} need"
+    r"\b(mid-?points?|average of|how many (more|fewer)|how much (more|less) (do|does|is|are|will|would) .{1,40} need"
     r"|(gap|difference|delta|spread|saving|savings|shortfall|headroom) (between|to|from|vs|of|per|in)"
     r"|(what|how)('s| is| was)? the (gap|difference|delta|spread|saving|savings|shortfall|ratio|multiple|sum|total)"
-    r"|how many times|times (more|bigger|larger|as)|ratio of|implied\b.{0,40}\bper\b|divided by|combined|in total"
+    r"|how many times|times (more|bigger|larger|as)|ratio of|divided by|combined|in total"
+    r"|impl(y|ies|ied)\b.{0,40}\bper\b|\bper\b.{0,60}\bimpl(y|ies|ied)|how many (basis points|bps)"
     r"|add(ed)? up|(%|percent|pct) (more|less|higher|lower|cheaper|bigger|smaller) than"
     r"|to go|short of|still (need|left)|need to (add|hit|reach|grow)|how far|works? out to|on average"
     r"|mid of|percentage points|math|maths|calculat\w+|arithmetic)",
@@ -141,7 +142,9 @@ def understood(question: str, history: History, documents: Collection[str] | Non
         return Turn(question, resolved, documents=documents)
     if leans_on_history(resolved):
         resolved = with_earlier_names(resolved, earlier, vocabulary.words)
-    again = substituted(resolved, earlier) or with_other_name(resolved, earlier, vocabulary)
+    resolved = with_other_generation(resolved, earlier)
+    again = substituted(resolved, earlier) or with_other_name(resolved, earlier, vocabulary) \
+        or with_earlier_period(resolved, earlier)
     if again:
         return Turn(question, again, documents=documents)
     return Turn(question, resolved, earlier if leans_on_history(resolved) else "", documents)
@@ -154,8 +157,27 @@ def earlier_question(history: History, vocabulary: Vocabulary) -> str:
     earlier = ""
     for turn in typed[-EARLIER_TURNS_READ:]:
         resolved = vocabulary.resolve(turn)
-        earlier = (substituted(resolved, earlier) if earlier else "") or resolved
+        earlier = (substituted(resolved, earlier) or _with_subject(resolved, earlier, vocabulary)
+                   if earlier else "") or resolved
     return earlier
+
+
+def _named(question: str, vocabulary: Vocabulary) -> list[str]:
+    """The names a question writes, and a name of the documents' that opens it ("Rainier chip
+    count?")."""
+    opening = re.match(r"\W*([A-Za-z][\w-]*)", question)
+    first = [opening.group(1)] if opening and opening.group(1).lower() in vocabulary.capitalised else []
+    return list(dict.fromkeys(first + names(question)))
+
+
+def _with_subject(follow_up: str, earlier: str, vocabulary: Vocabulary) -> str:
+    """A follow-up that names nothing ("target date again?" after "Rainier chip count?") with the
+    names of the turn it leans on, so that the turn after it still knows what "it" is; "" for
+    one that names something or leans on nothing."""
+    subject = _named(earlier, vocabulary)
+    if _named(follow_up, vocabulary) or not leans_on_history(follow_up) or not subject:
+        return ""
+    return f"{follow_up.rstrip(' ?.!')} ({', '.join(subject)})?"
 
 
 _TIED = re.compile(r' \(follow-up to: ".*"\)$', re.DOTALL)
@@ -200,6 +222,37 @@ def with_earlier_names(follow_up: str, earlier: str, known: Collection[str] = ()
         return f"{stem} {short.group(2)}" if stem else short.group()
 
     return _SHORT_NUMBERED.sub(written_out, follow_up)
+
+
+# "the next generation" of the earlier turn's numbered name ("Trainium 2"): that name with the
+# next number; "the previous one" with the one before.
+_GENERATION = re.compile(r"\b(?:the\s+)?(?P<which>next|following|newer|later|previous|prior|older|earlier|last)"
+                         r"[\s-]+(?:gen(?:eration)?|version|model|iteration|one)\b|\b(?:its\s+|the\s+)?successor\b", re.I)
+_BACKWARD = {"previous", "prior", "older", "earlier", "last"}
+
+
+def with_other_generation(follow_up: str, earlier: str) -> str:
+    """The next or previous generation of the earlier turn's numbered name, written as that name
+    with the next or previous number ("the next generation" after "Trainium 2": Trainium 3)."""
+    asked, numbered = _GENERATION.search(follow_up), _NUMBERED_NAME.search(earlier)
+    if not (asked and numbered):
+        return follow_up
+    stem, number = numbered.group().rsplit(" ", 1)
+    step = -1 if (asked.group("which") or "").lower() in _BACKWARD else 1
+    return f"{follow_up[:asked.start()]}{stem} {int(number) + step}{follow_up[asked.end():]}"
+
+
+# "Same year", "that quarter": the earlier turn's period, when the follow-up names none.
+_SAME_PERIOD = re.compile(r"\b(?:same|that|this|the same)\s+(?:year|quarter|period|timeframe|horizon|date)\b", re.I)
+
+
+def with_earlier_period(follow_up: str, earlier: str) -> str:
+    """The follow-up as a whole question of its own, when all it takes from the earlier turn is
+    its period ("same year, how many regions?" after a 2026 question); "" otherwise."""
+    period = _ASKED_PERIOD.search(earlier)
+    if not period or _ASKED_PERIOD.search(follow_up) or not _SAME_PERIOD.search(follow_up):
+        return ""
+    return _SAME_PERIOD.sub(period.group(), follow_up, count=1)
 
 
 _ELLIPSIS = re.compile(rf"{_OPENER}\W*", re.I)
