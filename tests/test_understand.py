@@ -106,6 +106,12 @@ def test_what_frames_a_question_is_not_what_it_asks_about():
     assert asking_part("I'm writing a thesis on FinOps. Which tools are named?") == "Which tools are named?"
     assert asking_part("For Widget 3, what is the price?") == "For Widget 3, what is the price?"
     assert asking_part("I need the Widget 3 price.") == "I need the Widget 3 price."
+    assert asking_part("VC here. What purposes does the report list for Gizmo?") == "What purposes does the report list for Gizmo?"
+    assert asking_part("As a CTO shortlisting vendors: which providers does Gizmo offer?") == \
+        "which providers does Gizmo offer?"
+    assert asking_part("Context: we run Java on x86. Our CTO is wary. Specifically: why is Gizmo slow?") == \
+        "why is Gizmo slow?"
+    assert asking_part("Gizmo 5: what does it cost?") == "Gizmo 5: what does it cost?"  # a name, not a lead-in
 
 
 @pytest.mark.parametrize("question, form", [

@@ -23,6 +23,7 @@ from amzn_qa.answer.markers import cited_numbers, keep_citations
 from amzn_qa.answer.points import as_points
 from amzn_qa.answer.state import AnswerState, Decision, Tools
 from amzn_qa.answer.text import figures, is_refusal, names
+from amzn_qa.answer.understand import asking_part
 from amzn_qa.ingest.documents import Unit, cells
 
 _CLAIM_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"(])|\s*\n+\s*")
@@ -216,7 +217,7 @@ def _off_topic(state: AnswerState, draft: Draft) -> Verdict | None:
     """The cited sources must be about what was asked: a "Graviton 3" row does not answer a
     question about Graviton 4, whatever figure the model copied from it. When the model cited
     the wrong number, a single source that backs the answer and is on topic is cited instead."""
-    asked, corpus = state.turn.own, state.corpus
+    asked, corpus = asking_part(state.turn.own), state.corpus
     missing = off_topic(asked, draft.evidence, _section_text(draft.cited, corpus))
     if not missing:
         return None

@@ -80,7 +80,8 @@ _COURTESY = re.compile(
 def form_rule(question: str, disabled: Collection[str] = ()) -> tuple[str, str]:
     """The answer form and the name of the form rule that chose it ("" when none matched);
     rules named in `disabled` are not tried."""
-    asked = _COURTESY.sub("", question) or question
+    framed = asking_part(question)
+    asked = _COURTESY.sub("", framed) or framed
     return next(((form, rule) for rule, pattern, form in FORM_RULES
                  if rule not in disabled and pattern.search(asked)), (FACT, ""))
 
@@ -279,16 +280,24 @@ def substituted(follow_up: str, earlier: str) -> str:
 
 
 # What frames a question rather than asks it: a leading "For an ESG screen," or a sentence
-# about the asker ("I'm writing a paper on MLOps tooling.").
+# about the asker ("I'm writing a paper on MLOps tooling.", "VC here."), or a lead-in such as
+# "As a CTO shortlisting platforms:" or "Bottom line for the board:" before the question.
 _FRAMING = re.compile(
     r"^\W*(?:for (?:a|an|my|our|your|this) [^,?]{1,60},\s*"
-    r"|(?:i|i'm|i am|we|we're|we are|my|our)\b[^.?!]*[.!]\s+)+", re.I
+    r"|(?:i|i'm|i am|we|we're|we are|my|our)\b[^.?!]*[.!]\s+"
+    r"|[^.?!:]{1,40}\bhere\s*[.!:,]\s+"
+    r"|(?:as|for|re|regarding|bottom line|quick|context|background|question|fyi)\b[^.?!:]{0,60}:\s+"
+    r"(?=(?:what|which|how|when|why|who|where|is|are|does|do|did|can|could)\b))+", re.I
 )
+# A question set inside a paragraph of context is what follows its marker ("... Specifically:").
+_ASKED_AFTER = re.compile(r"^.*\b(?:specifically|in particular|my question is|the question is)\s*[:,-]?\s+",
+                          re.I | re.DOTALL)
 
 
 def asking_part(question: str) -> str:
     """The question without what frames it: its names are what the answer must be about."""
-    return _FRAMING.sub("", question) or question
+    asked = _ASKED_AFTER.sub("", question) or question
+    return _FRAMING.sub("", asked) or asked
 
 
 _NAMED_ONLY = re.compile(r"^(?:(?:q|question|for|about|with|on)\s+)*", re.I)
