@@ -24,6 +24,9 @@ from amzn_qa.answer.understand import COMPARE, DERIVED, EXPLAIN, FACT, LIST, ans
         ("what's dragging on store margins", LIST),
         ("pricing levers?", LIST),
         ("what are the main risks for the retail arm", EXPLAIN),
+        ("List the risks in the supply table.", LIST),  # asked for in so many words: the command wins
+        ("plant risks - list em", LIST),
+        ("supplier strategy bullets", LIST),
         ("how does the loyalty scheme make money", EXPLAIN),
         ("widget a vs widget b on price", COMPARE),
         ("which segment has the highest growth", COMPARE),

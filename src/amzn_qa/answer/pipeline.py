@@ -70,7 +70,7 @@ STAGES: tuple[Stage, ...] = (
 RULES: tuple[str, ...] = (
     "instruction_override",  # guard
     "split_question",  # split
-    *(rule for rule, _, _ in FORM_RULES),  # form: derived_form, compare_form, fact_form, explain_form, list_form
+    *(rule for rule, _, _ in FORM_RULES),  # form: derived_form, compare_form, fact_form, list_command_form, explain_form, list_form
     "compared_sides",  # retrieve
     "figure_statements",  # context
     "low_relevance", "absent_specifics", "addresses_assistant", "blank_cell",  # decide_without_model

@@ -52,6 +52,11 @@ _LIST = re.compile(
     r"headwinds|tailwinds|catalysts|dragging|what tech)\b",
     re.I,
 )
+# A list asked for in so many words ("List the risks ...", "... list em", "bullet them"): the
+# command wins over the topic words that read as an explanation ("risks", "strategy").
+_LIST_COMMAND = re.compile(
+    r"^\W*(?:list|enumerate)\b|\blist(?:\s+(?:em|'em|them|out|all|every\w*))?\W*$|\bbullet(?:s|ed| points?)?\b", re.I
+)
 _FACT = re.compile(
     r"^\W*(how (much|many|big|fast|long|large)|when|what year|what (is|was|'s) the (price|cost|number|"
     r"share|size|date|count|rate|target|amount|percentage)|who is|who was)\b"
@@ -66,7 +71,7 @@ _FACT = re.compile(
 # The form rules in the order they are tried, each named (README "How it works"): the first
 # that matches decides; none matching is a fact.
 FORM_RULES = (("derived_form", _DERIVED, DERIVED), ("compare_form", _COMPARE, COMPARE), ("fact_form", _FACT, FACT),
-              ("explain_form", _EXPLAIN, EXPLAIN), ("list_form", _LIST, LIST))
+              ("list_command_form", _LIST_COMMAND, LIST), ("explain_form", _EXPLAIN, EXPLAIN), ("list_form", _LIST, LIST))
 
 
 # Courtesy before the question proper ("Please enumerate ...", "Could you list ..."): the form
