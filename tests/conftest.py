@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,12 +19,16 @@ CORPUS = PROJECT_ROOT / "corpus"
 DOCUMENT = CORPUS / "amzn-technical-analysis-2026-01-23.md"
 
 
-@pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch, tmp_path):
+def _clear_env(monkeypatch, config: Path) -> None:
     for name in list(__import__("os").environ):
         if name.startswith("AMZN_QA_") and name != "AMZN_QA_CACHE_DIR":
             monkeypatch.delenv(name)
-    monkeypatch.setenv("AMZN_QA_CONFIG", str(tmp_path / "no-config.toml"))
+    monkeypatch.setenv("AMZN_QA_CONFIG", str(config))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path):
+    _clear_env(monkeypatch, tmp_path / "no-config.toml")
 
 
 @pytest.fixture
@@ -89,6 +95,13 @@ INJECTED_DOC = """# Zeta Corp (ZETA) – Notes
 """
 
 
+def _served_corpus(root: Path) -> None:
+    """`root`'s corpus (the analysis is copied in when missing), indexed as `amzn-qa ingest` does."""
+    if not (root / "corpus").exists():
+        shutil.copytree(CORPUS, root / "corpus")
+    ingested(Settings(corpus_dir=root / "corpus", index_dir=root / "index"))
+
+
 def start_server(root: Path, env: dict | None = None):
     """`amzn-qa serve` in a subprocess on a free loopback port over `root`'s corpus (the analysis
     is copied in when missing), index (ingested first) and feedback database; returns (process,
@@ -100,9 +113,7 @@ def start_server(root: Path, env: dict | None = None):
     import time
     import urllib.request
 
-    if not (root / "corpus").exists():
-        shutil.copytree(CORPUS, root / "corpus")
-    ingested(Settings(corpus_dir=root / "corpus", index_dir=root / "index"))
+    _served_corpus(root)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -126,14 +137,56 @@ def start_server(root: Path, env: dict | None = None):
         except OSError:
             if proc.poll() is not None:
                 raise RuntimeError((root / "server.log").read_text())
-            time.sleep(1)
+            time.sleep(0.1)  # the port opens once the libraries are imported and the app is built
     proc.kill()
     raise RuntimeError("server did not start: " + (root / "server.log").read_text())
 
 
+def server_settings(root: Path, **overrides) -> Settings:
+    """The settings `start_server` gives its subprocess, as an object: `root`'s corpus (the
+    analysis copied in when missing, then ingested), index and feedback database, no config file
+    and none of the user's AMZN_QA_* variables; `overrides` stand for the extra variables."""
+    _served_corpus(root)
+    with pytest.MonkeyPatch.context() as monkeypatch:  # session fixtures run outside _isolated_env
+        _clear_env(monkeypatch, root / "none.toml")
+        return Settings(corpus_dir=root / "corpus", index_dir=root / "index",
+                        feedback_db=root / "feedback.sqlite3", **overrides)
+
+
+@contextmanager
+def serving(settings: Settings, with_ui: bool = True) -> Iterator[str]:
+    """The app `amzn-qa serve` runs (`create_app`), under a real uvicorn in a thread of this
+    process on a free loopback port; yields its base URL. Real HTTP, as in a subprocess, but the
+    libraries are imported and the embedder loaded once per session here, so it starts (and
+    answers its first question) in about a second, where a new `amzn-qa serve` takes ten or more.
+    Only `server` tests the command itself."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from amzn_qa.frontends.api import create_app
+
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, with_ui=with_ui), host=settings.host, port=0,
+                                           log_level="warning", timeout_graceful_shutdown=3))
+    thread = threading.Thread(target=server.run, daemon=True, name="in-process amzn-qa serve")
+    thread.start()
+    deadline = time.time() + 120
+    while not server.started:
+        if not thread.is_alive() or time.time() > deadline:
+            server.should_exit = True
+            raise RuntimeError("the in-process server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://{settings.host}:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
-    """A server whose corpus holds the analysis plus a document carrying markup."""
+    """A real `amzn-qa serve` whose corpus holds the analysis plus a document carrying markup."""
     root = tmp_path_factory.mktemp("server")
     shutil.copytree(CORPUS, root / "corpus")
     write(root / "corpus" / "zeta-notes.md", INJECTED_DOC)
@@ -141,6 +194,14 @@ def server(tmp_path_factory):
     yield type("Server", (), {"url": url, "root": root, "feedback_db": root / "feedback.sqlite3"})
     proc.terminate()
     proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def keyed_server(tmp_path_factory):
+    """A server requiring API keys, for /v1 (test_openai_api) and /mcp (test_mcp): in-process,
+    as what is tested is the app's key check, not the command."""
+    with serving(server_settings(tmp_path_factory.mktemp("keyed"), api_keys=["key-1", "key-2"])) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

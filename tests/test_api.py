@@ -6,6 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from .conftest import serving
+
 KEYS = {"question", "answer", "refused", "grounded", "citations", "timings", "model", "mode", "trace"}
 
 
@@ -188,22 +190,8 @@ def guarded_settings(shared_settings, tmp_path_factory):
 @pytest.fixture(scope="module")
 def live_guarded(guarded_settings):
     """The API (login on) under a real uvicorn on loopback: chunked uploads need real HTTP."""
-    import threading
-    import time
-
-    import uvicorn
-
-    from amzn_qa.frontends.api import create_app
-
-    server = uvicorn.Server(uvicorn.Config(create_app(guarded_settings, with_ui=False), host="127.0.0.1", port=0,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(guarded_settings, with_ui=False) as url:
+        yield url
 
 
 @pytest.mark.embedder

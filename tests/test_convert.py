@@ -15,7 +15,7 @@ import pytest
 from amzn_qa.ingest import convert
 from amzn_qa.frontends.cli import format_answer
 from amzn_qa.config import Settings
-from amzn_qa.ingest.convert import DocumentError, to_markdown
+from amzn_qa.ingest.convert import Converted, DocumentError, to_markdown
 from amzn_qa.ingest.documents import EMPTY_CELL, chunk_markdown
 from amzn_qa.ingest.index import ingest, load_units, open_client
 
@@ -29,13 +29,20 @@ def _norm(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
-def _units(path: Path):
-    return chunk_markdown(to_markdown(path).text, DOCUMENT.name)
+@pytest.fixture(scope="module")
+def converted(format_fixtures) -> dict[str, Converted]:
+    """Each fixture converted once for the module (the PDF takes seconds), for the tests that
+    only read the conversion; the tests of converting again and of the cache convert their own."""
+    return {suffix: to_markdown(path) for suffix, path in format_fixtures.items()}
+
+
+def _units(document: Converted):
+    return chunk_markdown(document.text, DOCUMENT.name)
 
 
 @pytest.mark.parametrize("suffix", FORMATS)
-def test_headings_stay_headings_and_every_table_row_a_unit(format_fixtures, suffix):
-    units = _units(format_fixtures[suffix])
+def test_headings_stay_headings_and_every_table_row_a_unit(converted, suffix):
+    units = _units(converted[suffix])
     assert {u.section for u in units} == {u.section for u in ORIGINAL}
     rows = {_norm(u.text) for u in units if u.kind == "row"}
     assert rows == {_norm(u.text) for u in ORIGINAL if u.kind == "row"}
@@ -43,25 +50,25 @@ def test_headings_stay_headings_and_every_table_row_a_unit(format_fixtures, suff
 
 
 @pytest.mark.parametrize("suffix", FORMATS)
-def test_bold_labelled_lists_stay_with_their_label(format_fixtures, suffix):
-    lists = {_norm(u.text) for u in _units(format_fixtures[suffix]) if u.kind == "list"}
+def test_bold_labelled_lists_stay_with_their_label(converted, suffix):
+    lists = {_norm(u.text) for u in _units(converted[suffix]) if u.kind == "list"}
     for label in ("AWS Power Strategy (Q3 2025 Earnings Call):", "Power Infrastructure Risks:",
                   "Trainium 3 (Next Generation):", "Overall Technical Execution: A (Excellent):"):
         original = next(u for u in ORIGINAL if u.kind == "list" and u.text.startswith(label))
         assert _norm(original.text) in lists
 
 
-def test_running_headers_and_footers_are_left_out_of_the_pdf(format_fixtures):
+def test_running_headers_and_footers_are_left_out_of_the_pdf(format_fixtures, converted):
     pdf = format_fixtures[".pdf"]
-    text = to_markdown(pdf).text
+    text = converted[".pdf"].text
     first_page = pymupdf.open(pdf)[0].get_text()
     assert "file://" in first_page and "1/" in first_page  # Chromium's footer: URL and page number
     assert "file://" not in text and not re.search(r"\d+/\d+/\d+, \d+:\d+", text)
 
 
-def test_each_pdf_unit_is_printed_on_the_page_it_names(format_fixtures):
+def test_each_pdf_unit_is_printed_on_the_page_it_names(format_fixtures, converted):
     pdf = format_fixtures[".pdf"]
-    document = to_markdown(pdf)
+    document = converted[".pdf"]
     pages = [_squashed(page.get_text()) for page in pymupdf.open(pdf)]
     assert len(document.page_starts) == len(pages) > 3
     units = chunk_markdown(document.text, pdf.name)

@@ -16,7 +16,6 @@ from amzn_qa.answer.chain import AnswerChain
 from amzn_qa.config import Settings
 
 from .conftest import ingested
-from .test_openai_api import keyed_server  # noqa: F401  (a server requiring API keys)
 
 KIVA = "When did Amazon acquire Kiva?"
 DOCUMENT = "amzn-technical-analysis-2026-01-23.md"

@@ -7,8 +7,6 @@ import httpx
 import openai
 import pytest
 
-from .conftest import start_server
-
 KIVA = "When did Amazon acquire Kiva?"
 
 
@@ -92,14 +90,6 @@ def test_eight_concurrent_streams_are_all_answered(server):
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(ask, range(8)))
     assert all("2012" in answer for answer in answers)
-
-
-@pytest.fixture(scope="module")
-def keyed_server(tmp_path_factory):
-    proc, url = start_server(tmp_path_factory.mktemp("keyed"), env={"AMZN_QA_API_KEYS": '["key-1", "key-2"]'})
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
 
 
 @pytest.mark.embedder

@@ -47,3 +47,16 @@ def test_unreachable_server_is_a_one_line_error():
 def test_refused_question_reports_the_servers_message(server):
     proc = cli("ask", "--server", server.url, "   ")
     assert proc.returncode == 2 and "the server answered 400" in proc.stderr and "empty" in proc.stderr
+
+
+@pytest.mark.embedder
+def test_the_servers_warm_up_opens_the_index_and_leaves_a_missing_one_to_the_first_question(shared_settings, make_settings):
+    from amzn_qa.frontends.backend import Backend
+    from amzn_qa.ingest import index
+
+    warmed = Backend(shared_settings)
+    warmed.warm()
+    assert list(warmed._chains) == [shared_settings.llm] and index._loaded_embedder.cache_info().currsize == 1
+    missing = Backend(make_settings())
+    missing.warm()  # no index yet: nothing raised here; the question reports it
+    assert missing._chains == {}

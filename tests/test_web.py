@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from amzn_qa.config import PROJECT_ROOT
 
-from .conftest import CORPUS, start_server, write
+from .conftest import CORPUS, server_settings, serving, write
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -191,16 +191,15 @@ def logged_in_page(browser, tmp_path_factory):
     root = tmp_path_factory.mktemp("upload-server")
     shutil.copytree(CORPUS, root / "corpus")
     write(root / "corpus" / "lyra-notes.md", PICKED)
-    proc, url = start_server(root, env={"AMZN_QA_AUTH_USERNAME": LOGIN[0], "AMZN_QA_AUTH_PASSWORD": LOGIN[1]})
-    page = browser.new_page(viewport={"width": 1300, "height": 950})
-    page.goto(url + "/")
-    page.get_by_label("username").fill(LOGIN[0])
-    page.get_by_label("password").fill(LOGIN[1])
-    page.get_by_role("button", name="Login").click()
-    page.locator("#question textarea").wait_for(timeout=60_000)
-    yield type("Page", (), {"page": page, "root": root})
-    proc.terminate()
-    proc.wait(timeout=30)
+    with serving(server_settings(root, auth_username=LOGIN[0], auth_password=LOGIN[1])) as url:
+        page = browser.new_page(viewport={"width": 1300, "height": 950})
+        page.goto(url + "/")
+        page.get_by_label("username").fill(LOGIN[0])
+        page.get_by_label("password").fill(LOGIN[1])
+        page.get_by_role("button", name="Login").click()
+        page.locator("#question textarea").wait_for(timeout=60_000)
+        yield type("Page", (), {"page": page, "root": root})
+        page.close()  # its open streams would hold up the server's shutdown
 
 
 def upload(page, path):
@@ -291,17 +290,16 @@ class TricklingLLM(ThreadingHTTPServer):
                 self.server.disconnected.append(time.time())
 
 
-@pytest.fixture(scope="module")
-def trickling(tmp_path_factory):
+@pytest.fixture
+def trickling(tmp_path, monkeypatch):
     """A web chat whose model is a TricklingLLM; Gradio checks its tabs every second (15 s by
-    default), so a closed one is noticed at once."""
+    default; it reads the variable at each connection), so a closed one is noticed at once."""
     llm = TricklingLLM()
-    env = {"AMZN_QA_LLM": "openai", "AMZN_QA_OPENAI_BASE_URL": f"http://127.0.0.1:{llm.server_address[1]}/v1",
-           "AMZN_QA_LLM_TIMEOUT_S": "120", "GRADIO_HEARTBEAT_INTERVAL": "1"}
-    proc, url = start_server(tmp_path_factory.mktemp("trickling"), env)
-    yield llm, url
-    proc.terminate()
-    proc.wait(timeout=30)
+    monkeypatch.setenv("GRADIO_HEARTBEAT_INTERVAL", "1")
+    settings = server_settings(tmp_path / "trickling", llm="openai", llm_timeout_s=120,
+                               openai_base_url=f"http://127.0.0.1:{llm.server_address[1]}/v1")
+    with serving(settings) as url:
+        yield llm, url
     llm.shutdown()
 
 

@@ -181,6 +181,7 @@ def serve(settings: Settings, with_ui: bool = True) -> None:
     import uvicorn
 
     app = create_app(settings, with_ui=with_ui)
+    threading.Thread(target=app.state.backend.warm, daemon=True, name="warm-up").start()
     what = "web chat and API" if with_ui else "Slack events at /slack/events and API"
     print(f"amzn-qa: {what} on http://{settings.host}:{settings.port}/", flush=True)
     # Open streams must not hold up a shutdown: SIGTERM stops the server within a few seconds.

@@ -6,13 +6,14 @@ the feedback store.
 from __future__ import annotations
 
 import threading
+from contextlib import suppress
 from pathlib import Path
 
 from amzn_qa.answer.chain import AnswerChain, QuestionError
 from amzn_qa.config import Settings
 from amzn_qa.frontends.feedback import FeedbackStore
 from amzn_qa.ingest.catalog import DocumentInfo, UnknownDocument, documents_of, selected_documents
-from amzn_qa.ingest.index import IndexUnavailable, IngestReport, add_document
+from amzn_qa.ingest.index import IndexUnavailable, IngestReport, add_document, load_embedder
 from amzn_qa.models import ModelUnavailable
 
 
@@ -37,6 +38,13 @@ class Backend:
             chain = self._chains[llm]
         chain.catch_up()
         return chain
+
+    def warm(self) -> None:
+        """Open the index and load the embedder before the first question, which would otherwise
+        wait seconds for them; what fails here is left for that question to report."""
+        with suppress(Exception):
+            self.chain()
+            load_embedder()
 
     def reload(self) -> None:
         """Every chain takes in the documents ingested since it was made; their one shared

@@ -24,10 +24,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-import chromadb  # noqa: E402
-from chromadb.config import Settings as ChromaSettings  # noqa: E402
-from langchain_chroma import Chroma  # noqa: E402
-from tqdm import tqdm  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
 
 from amzn_qa.config import Settings  # noqa: E402
 from amzn_qa.ingest.convert import DOCUMENT_SUFFIXES, Converted, DocumentError, prune_cache, to_markdown  # noqa: E402
@@ -39,6 +36,11 @@ from amzn_qa.ingest.lock import LockTimeout, exclusive  # noqa: E402
 from amzn_qa.ingest.hidden import Hidden  # noqa: E402
 from amzn_qa.ingest.embedding_cache import CachedEmbeddings  # noqa: E402
 from amzn_qa.models import embedding_model_dir, embedding_model_id  # noqa: E402
+
+if TYPE_CHECKING:  # chromadb takes seconds to import: `amzn-qa add` refuses a bad file without it
+    import chromadb
+    from langchain_chroma import Chroma
+    from tqdm import tqdm
 
 BATCH = 64
 REBUILD_HINT = "run `amzn-qa ingest --rebuild`"
@@ -85,8 +87,16 @@ class IngestReport:
         return "\n".join([text] + [f"skipped {p}" for p in self.problems] + warnings)
 
 
-@lru_cache(maxsize=1)
+_EMBEDDER_LOADING = threading.Lock()  # a server's warm-up and its first question may both ask for it
+
+
 def _embedder():
+    with _EMBEDDER_LOADING:
+        return _loaded_embedder()
+
+
+@lru_cache(maxsize=1)
+def _loaded_embedder():
     from langchain_huggingface import HuggingFaceEmbeddings
 
     return HuggingFaceEmbeddings(
@@ -94,6 +104,12 @@ def _embedder():
         model_kwargs={"device": "cpu"},
         encode_kwargs={"normalize_embeddings": True},
     )
+
+
+def load_embedder() -> None:
+    """Load the embedder now (it takes seconds: sentence-transformers' imports), not at the
+    first question that needs it."""
+    _embedder()
 
 
 @lru_cache(maxsize=4)
@@ -123,6 +139,9 @@ def _index_errors(settings: Settings):
 
 
 def open_client(settings: Settings) -> chromadb.ClientAPI:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     with _index_errors(settings):
         if settings.uses_chroma_server:
@@ -152,6 +171,8 @@ def reopened_client(settings: Settings) -> chromadb.ClientAPI:
 
 
 def vector_store(settings: Settings, client: chromadb.ClientAPI, name: str | None = None) -> Chroma:
+    from langchain_chroma import Chroma
+
     with _index_errors(settings):
         return Chroma(
             collection_name=name or settings.collection,
@@ -299,6 +320,8 @@ def _changed(plan: dict[str, tuple[str, list[Unit]]], existing: dict[str, dict[s
 def _write_changes(store: Chroma, collection, todo: dict[str, tuple[str, list[Unit]]],
                    existing: dict[str, dict[str, str]], progress: bool) -> None:
     """Each changed document's new units upserted before its stale ones are deleted."""
+    from tqdm import tqdm
+
     total = sum(len(units) for _, units in todo.values())
     with tqdm(total=total, desc="embedding", unit="unit", disable=not progress or not total) as bar:
         for source, (doc_sha, units) in todo.items():
