@@ -79,3 +79,10 @@ def test_a_quarter_in_words_is_read_as_the_documents_write_it(question, read):
     from amzn_qa.answer.vocabulary import worded_quarters
 
     assert worded_quarters(question) == read
+
+
+def test_an_analyst_idiom_gets_the_plain_words_a_report_uses_beside_it():
+    vocabulary = Vocabulary.of(chunk_markdown("# Notes\n\n## Gizmo\n\n- Gizmo risk: churn.\n", "notes.md"))
+    assert vocabulary.resolve("and the downside?") == "and the downside (risk)?"
+    assert vocabulary.resolve("who's it up against") == "who's it up against (competitors competition)"
+    assert vocabulary.resolve("what is the risk?") == "what is the risk?"

@@ -33,6 +33,14 @@ FINANCE_SHORTHAND = {
     "cust": "customers", "custs": "customers", "infra": "infrastructure", "dev": "developer",
     "devs": "developers", "comps": "competitors", "util": "utilization", "mkt": "market", "mktg": "marketing",
 }
+# Common analyst idioms (not this report's) for what reports name plainly: the plain words are
+# added beside the idiom, so retrieval finds a risk table for "the downside".
+ANALYST_IDIOMS = {
+    "downside": "risk", "downsides": "risks", "bear case": "risks", "what could go wrong": "risks",
+    "up against": "competitors competition", "rivals": "competitors", "rival": "competitor",
+    "upside": "opportunity potential", "bull case": "opportunity potential",
+}
+_IDIOM = re.compile(r"\b(" + "|".join(sorted(map(re.escape, ANALYST_IDIOMS), key=len, reverse=True)) + r")\b", re.I)
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z/]*[A-Za-z0-9]|[A-Za-z]")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 # "Amazon Marketing Cloud (AMC)": an abbreviation the document defines for a longer name.
@@ -127,6 +135,7 @@ class Vocabulary:
         them ("azure" -> "Azure"); other known words are left as typed."""
         question = _SHORT_QUARTER.sub(lambda m: f"Q{m.group(1) or m.group(3)} 20{m.group(2) or m.group(4)}", question)
         question = worded_quarters(question)
+        question = _IDIOM.sub(lambda m: f"{m.group()} ({ANALYST_IDIOMS[m.group().lower()]})", question)
         question = _PHRASE.sub(lambda m: self._as_acronym(m.group()), question)
         return _TOKEN.sub(lambda m: self._resolved_word(m.group()), question)
 
