@@ -24,7 +24,8 @@ from amzn_qa.answer.understand import COMPARE, DERIVED, EXPLAIN, FACT, LIST, ans
         ("what's dragging on store margins", LIST),
         ("pricing levers?", LIST),
         ("what are the main risks for the retail arm", EXPLAIN),
-        ("List the risks in the supply table.", LIST),  # asked for in so many words: the command wins
+        ("List the risks in the supply table.", LIST),
+        ("Which WidgetCo executive said supply is short?", FACT),  # a person by role: one name  # asked for in so many words: the command wins
         ("plant risks - list em", LIST),
         ("supplier strategy bullets", LIST),
         ("how does the loyalty scheme make money", EXPLAIN),

@@ -100,7 +100,9 @@ _ASKS_FOR_PERSON = re.compile(
     r"|\b(?:name|names) of (?:the |their |its )?(?:person|people|exec\w*|ceo|cfo|cto|coo|founders?|chair\w*|president"
     r"|analysts?|speakers?|authors?|leaders?|head)\b"
     r"|\bwho(?:'s| is| was)? (?:the )?(?:[\w-]+ ){0,2}?(?:exec\w*|ceo|cfo|cto|coo|founders?|chair\w*|president|analysts?|speakers?"
-    r"|authors?|leaders?|head of)\b", re.I)
+    r"|authors?|leaders?|head of)\b"
+    r"|\b(?:which|what) (?:[\w-]+ ){0,2}?(?:exec\w*|ceo|cfo|cto|coo|founders?|chair\w*|president|spokes\w*|person)\b",
+    re.I)
 
 
 def _names_nobody(state: AnswerState, draft: Draft) -> Verdict | None:
