@@ -23,7 +23,7 @@ from amzn_qa.answer.markers import cited_numbers, keep_citations
 from amzn_qa.answer.points import as_points
 from amzn_qa.answer.state import AnswerState, Decision, Tools
 from amzn_qa.answer.text import figures, is_refusal, names
-from amzn_qa.answer.understand import asking_part
+from amzn_qa.answer.understand import BY_ROLE, PERSON_ROLES, asking_part
 from amzn_qa.ingest.documents import Unit, cells
 
 _CLAIM_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"(])|\s*\n+\s*")
@@ -101,7 +101,7 @@ _ASKS_FOR_PERSON = re.compile(
     r"|analysts?|speakers?|authors?|leaders?|head)\b"
     r"|\bwho(?:'s| is| was)? (?:the )?(?:[\w-]+ ){0,2}?(?:exec\w*|ceo|cfo|cto|coo|founders?|chair\w*|president|analysts?|speakers?"
     r"|authors?|leaders?|head of)\b"
-    r"|\b(?:which|what) (?:[\w-]+ ){0,2}?(?:exec\w*|ceo|cfo|cto|coo|founders?|chair\w*|president|spokes\w*|person)\b",
+    rf"|\b{BY_ROLE}(?:{PERSON_ROLES}|person)\b",
     re.I)
 
 

@@ -57,11 +57,15 @@ _LIST = re.compile(
 _LIST_COMMAND = re.compile(
     r"^\W*(?:list|enumerate)\b|\blist(?:\s+(?:em|'em|them|out|all|every\w*))?\W*$|\bbullet(?:s|ed| points?)?\b", re.I
 )
+# A person asked for by role: "which <up to two words> <role>" (the check that such an answer
+# names someone, answer/checks.py, reads the same roles).
+PERSON_ROLES = r"exec\w*|ceo|cfo|cto|coo|founders?|chair\w*|president|spokes\w*"
+BY_ROLE = r"(?:which|what) (?:[\w-]+ ){0,2}?"
 _FACT = re.compile(
     r"^\W*(how (much|many|big|fast|long|large)|when|what year|what (is|was|'s) the (price|cost|number|"
     r"share|size|date|count|rate|target|amount|percentage)|who is|who was"
     # a person asked for by role ("Which AWS executive said ...?") is one name, not a list
-    r"|(?:which|what) (?:[\w-]+ ){0,2}?(?:exec\w*|ceo|cfo|cto|coo|founders?|chair\w*|president|spokes\w*))\b"
+    rf"|{BY_ROLE}(?:{PERSON_ROLES}))\b"
     # a yes/no question about an amount ("has it passed a million downloads?") checks one figure
     r"|^\W*(is|are|has|have|does|did|will|was)\b(?![^?]*\b(why|how|real|really|explain)\b)[^?]*"
     r"(\$\d|\d\s?(%|[kmbt]\b|gw\b|x\b)|\b(thousand|million|billion|trillion|gigawatts?|megawatts?|percent)\b)"

@@ -13,7 +13,7 @@ from amzn_qa.answer.chain import AnswerChain, QuestionError
 from amzn_qa.config import Settings
 from amzn_qa.frontends.feedback import FeedbackStore
 from amzn_qa.ingest.catalog import DocumentInfo, UnknownDocument, documents_of, selected_documents
-from amzn_qa.ingest.index import IndexUnavailable, IngestReport, add_document, load_embedder
+from amzn_qa.ingest.index import IndexUnavailable, IngestReport, add_document, embeddings
 from amzn_qa.models import ModelUnavailable
 
 
@@ -44,7 +44,7 @@ class Backend:
         wait seconds for them; what fails here is left for that question to report."""
         with suppress(Exception):
             self.chain()
-            load_embedder()
+            embeddings()  # without a cache folder: the model itself (the cache loads it only on a miss)
 
     def reload(self) -> None:
         """Every chain takes in the documents ingested since it was made; their one shared

@@ -106,12 +106,6 @@ def _loaded_embedder():
     )
 
 
-def load_embedder() -> None:
-    """Load the embedder now (it takes seconds: sentence-transformers' imports), not at the
-    first question that needs it."""
-    _embedder()
-
-
 @lru_cache(maxsize=4)
 def embeddings(cache_dir: Path | None = None):
     """The embedder, loaded once per process; with a cache folder, behind the store of the vectors
