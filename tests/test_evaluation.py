@@ -139,6 +139,24 @@ def test_metric_arithmetic_on_a_hand_made_report():
     ]
 
 
+def test_near_miss_refusals_are_counted_by_whether_they_cite_what_the_document_gives_instead():
+    def near_miss(answer, refused, cites, premise=""):
+        result = _result(answer, refused=refused, mode="refusal" if refused else "answer")
+        result["citations"] = result["citations"] if cites else []
+        case = _case(answerable=False, facts=(), sections=(), kind="unanswerable", style="near-miss", premise=premise)
+        return score_case(case, result, [], [])
+
+    rows = [
+        near_miss("The document does not give this for X 4; the closest it gives is: “X 3 ...” [1]", True, True),
+        near_miss(NOT, True, False, premise="X was halted"),
+        near_miss("It is $5 [1].", False, True, premise="X grew"),  # not refused: counts for neither
+    ]
+    m = aggregate(rows)
+    assert m["refusal_recall_near_miss"] == round(2 / 3, 4)
+    assert m["near_miss_gives_instead"] == 0.5  # of the two refusals, one cites the closest figure
+    assert m["premise_refused"] == 0.5
+
+
 def test_focused_accuracy_needs_the_facts_within_the_word_budget_and_no_neighbouring_figure():
     paste = "Trainium — Price: ~$50-70K per chip (estimate). " + "More rows of the table follow here. " * 10
     rows = [

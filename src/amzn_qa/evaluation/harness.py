@@ -32,8 +32,8 @@ RETRIEVAL_METRICS = ("hit@1", "hit@3", "hit@5", "mrr")
 LATENCY_METRICS = ("ttft_ms_p50", "ttft_ms_p95", "total_ms_p50", "total_ms_p95")
 METRICS = ("cases", *RETRIEVAL_METRICS, "focused_accuracy", "answer_accuracy", "citation_accuracy",
            "citation_precision", "groundedness",
-           "refusal_precision", "refusal_recall", "refusal_recall_near_miss", "wrong_refusal_rate",
-           "innocent_refused", *LATENCY_METRICS)
+           "refusal_precision", "refusal_recall", "refusal_recall_near_miss", "near_miss_gives_instead",
+           "premise_refused", "wrong_refusal_rate", "innocent_refused", *LATENCY_METRICS)
 KINDS = ("lookup", "list", "explain", "compare", "derived", "multi-turn", "unanswerable")
 # What a good answer needs, about doubled (evals/README.md "Focus"), when a case gives no max_words.
 WORD_BUDGETS = {"list": 25, "explain": 170, "compare": 110, "derived": 90}
@@ -61,6 +61,7 @@ class Case:
     lines: list[int] | None = None
     max_words: int | None = None
     must_not: list[str] | None = None
+    premise: str = ""  # the false premise an unanswerable question is built on
 
     @property
     def word_budget(self) -> int:
@@ -263,7 +264,7 @@ def score_case(case: Case, result: dict, ranked_sections: list[str], cited_texts
     rank = section_ranks(ranked_sections, case.sections) if case.sections else None
     row = {
         "id": case.id, "kind": case.kind, "style": case.style, "question": case.question,
-        "answerable": case.answerable, "rank": rank,
+        "answerable": case.answerable, "premise": bool(case.premise), "rank": rank,
         "expected_sections": case.sections, "facts": case.facts, "reference": case.reference,
     }
     if result is None:
@@ -333,6 +334,8 @@ def aggregate(rows: list[dict]) -> dict:
     refused = [r for r in answered_rows if r["refused"]]
     answered = [r for r in scored if not r["refused"]]
     shown_as_fact = [r for r in answered_rows if not r["refused"]]
+    near_misses = [r for r in unanswerable if r["style"] == "near-miss"]
+    refused_near_misses = [r for r in near_misses if r["refused"]]
     precisions = [r["cited_in_expected"] for r in answered if r["expected_sections"] and r["cited_in_expected"] is not None]
     metrics.update({
         "focused_accuracy": _ratio(sum(r["focused"] for r in scored), len(scored)),
@@ -342,7 +345,9 @@ def aggregate(rows: list[dict]) -> dict:
         "groundedness": _ratio(sum(r["grounded"] for r in shown_as_fact), len(shown_as_fact)),
         "refusal_precision": _ratio(sum(not r["answerable"] for r in refused), len(refused)),
         "refusal_recall": _refused_share(unanswerable),
-        "refusal_recall_near_miss": _refused_share([r for r in unanswerable if r["style"] == "near-miss"]),
+        "refusal_recall_near_miss": _refused_share(near_misses),
+        "near_miss_gives_instead": _ratio(sum(bool(r["citations"]) for r in refused_near_misses), len(refused_near_misses)),
+        "premise_refused": _refused_share([r for r in unanswerable if r.get("premise")]),
         "wrong_refusal_rate": _refused_share(scored),
         "innocent_refused": _refused_share([r for r in scored if r["style"] == "innocent-trigger"]),
         **_percentiles(answered_rows, "ttft_ms"),
