@@ -13,8 +13,8 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-# The tests that load neither the local LLM nor the embedder, in under 2 minutes (README "Tests
-# and CI"); CI runs `make test`, all of them.
+# The tests that load neither the local LLM nor the embedder, in about a minute (README "Tests
+# and CI"); CI runs `make test`, all of them. Both run in two workers (pyproject's addopts).
 test-fast: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not llm and not embedder"
 
