@@ -44,3 +44,8 @@ def test_an_adjective_of_a_named_place_and_a_framing_clause_are_no_missing_quali
     assert missing_qualifiers("What North American margin is quoted?", [row], [row], set()) == []
     assert missing_qualifiers("For an ESG screen, what is the margin?", [row], [row], set()) == []
     assert missing_qualifiers("What is the South American margin?", [row], [row], set())  # another region
+
+
+def test_a_name_in_the_singular_is_carried_by_its_plural():
+    zones = unit("zones", "Footprint — Metric: Sites. Current: 30+ regions, 96 AZs.", section="Infra > Sites")
+    assert missing_qualifiers("How many AZ per region?", [zones], [zones], set()) == []

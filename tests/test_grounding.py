@@ -51,6 +51,7 @@ def test_names_skip_sentence_starts_but_keep_distinctive_words():
     assert names("AWS leads. CEO pay rose.") == ["AWS", "CEO"]
     # A first word with a number after it is a numbered name, though the word alone is not.
     assert names("Trainium 3 TDP") == ["Trainium 3", "TDP"]
+    assert names("Numbers pls, I'm pitching. We're sure Kiva's") == ["Kiva"]  # "I'm" is no name
 
 
 def test_citation_parsing():

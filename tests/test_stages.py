@@ -159,6 +159,8 @@ def test_context_shows_a_fact_the_matching_statement_of_each_passage(chain):
      "Current: 40K+. Target: 60K.” [1]"),
     ("How many gadgets are sold?", hits(SALES, similarity=0.1, keyword=0.0), "low_relevance", "min_relevance",
      NOT_COVERED),
+    ("where's gadgets trading today, and how many employees?", hits(SALES), "outside_figure",
+     "a share price or a headcount", "The document does not give a share price or a headcount."),
 ])
 def test_a_question_the_passages_do_not_cover_is_refused_without_the_model(question, found, rule, detail, said):
     state = AnswerState(question, hits=found, focused=[focused(h.unit) for h in found])
@@ -177,6 +179,13 @@ def test_a_blank_cell_and_a_passage_that_addresses_the_assistant_are_decided_wit
     note = AnswerState("How many gadgets are sold?", hits=hits(NOTE), focused=[focused(NOTE)])
     decide_without_model(tools(), note)
     assert note.answer.mode == "evidence" and note.noted["rule"] == "addresses_assistant"
+
+
+def test_a_market_figure_a_passage_names_is_not_an_outside_figure():
+    quote = unit("quote", "paragraph", "Gadgets' share price was $12 at the close.")
+    state = AnswerState("What share price does the report use?", hits=hits(quote), focused=[focused(quote)])
+    decide_without_model(tools(), state)
+    assert state.answer is None
 
 
 def test_a_switched_off_rule_passes():

@@ -118,6 +118,25 @@ def test_what_frames_a_question_is_not_what_it_asks_about():
     assert asking_part("Gizmo 5: what does it cost?") == "Gizmo 5: what does it cost?"  # a name, not a lead-in
 
 
+def test_a_piece_that_names_only_what_the_documents_never_mention_frames_the_question():
+    from amzn_qa.answer.understand import without_framing
+    from amzn_qa.answer.vocabulary import Vocabulary
+    from amzn_qa.ingest.documents import chunk_markdown
+
+    doc = "# Gadgets\n\n## Apps\n\n- Widgetron has 5M users.\n- Gizmo 2 ships in Europe.\n"
+    vocabulary = Vocabulary.of(chunk_markdown(doc, "gadgets.md"))
+    assert without_framing("Prepping the binder for Monday. How many users does Widgetron have?", vocabulary) == \
+        "How many users does Widgetron have?"
+    assert without_framing("ELI5: which is bigger — Widgetron or Gizmo?", vocabulary) == \
+        "which is bigger — Widgetron or Gizmo?"
+    assert without_framing("What ships in Europe? Asking for a LinkedIn post.", vocabulary) == "What ships in Europe?"
+    # a piece that names what the documents know, or a foreign name inside the question, stays
+    assert without_framing("Gizmo 3 in Europe. When does it ship?", vocabulary) == "Gizmo 3 in Europe. When does it ship?"
+    assert without_framing("Big week. How many users does Walmart have?", vocabulary) == \
+        "Big week. How many users does Walmart have?"
+    assert without_framing("Monday sync for LinkedIn.", vocabulary) == "Monday sync for LinkedIn."  # all framing
+
+
 @pytest.mark.parametrize("question, form", [
     ("Please enumerate every widget in the parts table.", LIST),
     ("Could you please summarise the widget strategy?", EXPLAIN),
@@ -152,6 +171,8 @@ def test_the_next_or_previous_generation_is_the_earlier_numbered_name_with_anoth
     assert with_other_generation("and its successor?", earlier) == "and Widget 3?"
     assert with_other_generation("when does it ship?", earlier) == "when does it ship?"
     assert with_other_generation("and the next generation?", "What does Gizmo cost?") == "and the next generation?"
+    # a question that named no generation: the one its answer was about
+    assert with_other_generation("its successor?", "Gizmo share?", "About 15%, per the Gizmo 2 row.") == "Gizmo 3?"
 
 
 def test_same_year_takes_the_earlier_turns_period_and_makes_a_question_of_its_own():
@@ -174,3 +195,16 @@ def test_a_follow_up_that_names_nothing_carries_its_subject_to_the_turn_after_it
     history = [{"role": "user", "content": "Gizmo unit count?"}, {"role": "assistant", "content": "500K."},
                {"role": "user", "content": "target date again?"}, {"role": "assistant", "content": "Year-end."}]
     assert earlier_question(history, vocabulary) == "target date again (Gizmo)?"
+
+
+def test_a_chain_of_period_follow_ups_keeps_what_the_first_turn_asked():
+    from amzn_qa.answer.understand import understood
+    from amzn_qa.answer.vocabulary import Vocabulary
+    from amzn_qa.ingest.documents import chunk_markdown
+
+    doc = "# Notes\n\n## Gizmo\n\nGizmo power: 12GW now, 16GW in 2026 and 24GW in 2027.\n"
+    vocabulary = Vocabulary.of(chunk_markdown(doc, "gadgets.md"))
+    history = [{"role": "user", "content": "Gizmo power right now?"}, {"role": "assistant", "content": "12GW."},
+               {"role": "user", "content": "and the 2026 target?"}, {"role": "assistant", "content": "16GW."}]
+    turn = understood("and what about 2027?", history, None, vocabulary)
+    assert turn.own == "and the 2027 target (Gizmo power right now)?"

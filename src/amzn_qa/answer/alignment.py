@@ -35,11 +35,11 @@ def _context(unit: Unit) -> str:
 
 
 def _mentions(text: str, name: str) -> bool:
-    """The name as a word of the text, in the singular too ("SKUs" by "SKU"), as the name its
-    adjective comes from ("American" by "America", "European" by "Europe"), or as a unit after
-    a figure ("GW" in "3.8GW")."""
+    """The name as a word of the text, in the singular or plural too ("SKUs" by "SKU", "AZ" by
+    "AZs"), as the name its adjective comes from ("American" by "America", "European" by
+    "Europe"), or as a unit after a figure ("GW" in "3.8GW")."""
     name = name.lower()
-    forms = ({name, name.removesuffix("s")} if len(name) > 3 else {name}) | set(adjective_bases(name))
+    forms = ({name, name.removesuffix("s")} if len(name) > 3 else {name}) | {f"{name}s"} | set(adjective_bases(name))
     return any(re.search(rf"(?<![a-z-]){re.escape(form)}(?![\w])", text) for form in forms)
 
 

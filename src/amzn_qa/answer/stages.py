@@ -21,8 +21,8 @@ from amzn_qa.answer.question import INJECTION_REFUSAL, overrides_instructions
 from amzn_qa.answer.retrieval import Hit, HybridRetriever
 from amzn_qa.answer.state import AnswerState, Decision, Tools, elapsed_ms
 from amzn_qa.answer.understand import (
-    COMPARE, DERIVED, FACT, Turn, asking_part, asks_for_amount, compared_sides, focus_query, form_rule, split_question,
-    understood,
+    COMPARE, DERIVED, FACT, Turn, asking_part, asks_for_amount, compared_sides, focus_query, form_rule, market_figures,
+    split_question, understood,
 )
 from amzn_qa.ingest.documents import Unit, row_label, statements
 
@@ -121,7 +121,8 @@ def context(tools: Tools, state: AnswerState) -> None:
 
 def _uncovered(tools: Tools, state: AnswerState) -> Decision | None:
     """Why the sources cannot answer, or None when they may: nothing relevant (low
-    similarity, no shared keyword); or names and figures of the question that no source
+    similarity, no shared keyword); a market or company-wide figure (a share price, a
+    headcount) that no source names; or names and figures of the question that no source
     mentions ("CEO", "B200"), and model numbers typed in lower case that no document has
     ("b200"): an answer drawn from such sources would be about something else."""
     hits, asked, least = state.hits, asking_part(state.turn.own), tools.settings.min_relevance
@@ -129,8 +130,12 @@ def _uncovered(tools: Tools, state: AnswerState) -> Decision | None:
     if state.enabled("low_relevance") and max(h.similarity for h in hits) < least \
             and not any(h.keyword_score > 0 for h in hits):
         return Decision("low_relevance", ids, f"no passage is {least} similar (min_relevance) or shares a keyword")
+    evidence = "\n".join(h.unit.evidence_text for h in hits)
+    outside = [name for name in market_figures(asked) if name not in market_figures(evidence)]
+    if outside and state.enabled("outside_figure"):
+        return Decision("outside_figure", outside, f"The document does not give {' or '.join(outside)}.")
     if state.enabled("absent_specifics"):
-        absent = unsupported(asked, "\n".join(h.unit.evidence_text for h in hits))
+        absent = unsupported(asked, evidence)
         absent += tools.vocabulary.unknown_codes(asked)
         if absent:
             return Decision("absent_specifics", absent, f"No retrieved passage mentions {', '.join(absent)}.")
@@ -149,6 +154,8 @@ def _not_covered(tools: Tools, state: AnswerState, gap: Decision) -> Answer:
     says what the document gives instead. A missing plain name ("CEO") is an outside fact: one
     sentence."""
     answer = refusal(state.turn, [f.unit for f in state.focused], NOT_COVERED, tools.model)
+    if gap.rule == "outside_figure":
+        answer.answer = gap.detail
     if gap.rule != "absent_specifics":
         return answer
     answer.notice = gap.detail

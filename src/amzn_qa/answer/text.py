@@ -24,6 +24,7 @@ _NUMBER = re.compile(
 _RANGE_LINK = re.compile(r"^\s*(?:-|–|—|to)\s*\$?$")
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9&'’\-]*[A-Za-z0-9]|[A-Za-z]")
 # A sentence ends at its stop and any closing quote or bracket ('…Anthropic." What figure').
+_CONTRACTION = re.compile(r"['’](?:s|m|re|ve|d|ll)$")
 _SENTENCE_BREAK = re.compile(r"(?:[.!?:;][\"'”’)\]]*\s+|\n+|^\s*[-*•]\s+|\[\d+\]\s*)")
 # Words that are capitalised for reasons other than being a name.
 NOT_NAMES = frozenset(
@@ -89,7 +90,7 @@ def names(text: str) -> list[str]:
     found = []
     for segment in _SENTENCE_BREAK.split(text):
         for position, match in enumerate(WORD.finditer(segment)):
-            word = re.sub(r"['’]s$", "", match.group())
+            word = _CONTRACTION.sub("", match.group())  # "Amazon's": Amazon; "I'm": I
             if not word[0].isupper() or word.lower() in NOT_NAMES:
                 continue
             distinctive = any(c.isupper() for c in word[1:]) or any(c.isdigit() for c in word)
@@ -119,10 +120,10 @@ def adjective_bases(word: str) -> tuple[str, ...]:
 
 
 def known_word(word: str, known: set[str]) -> bool:
-    """Known as written, in the singular ("SKUs": "SKU"), or as the adjective of a known name
-    ("American": "America", "European": "Europe")."""
+    """Known as written, in the singular ("SKUs": "SKU") or the plural ("AZ": "AZs"), or as the
+    adjective of a known name ("American": "America", "European": "Europe")."""
     singular = word[:-1] if word.endswith("s") else word
-    return any(form in known for form in (word, singular, *adjective_bases(singular)))
+    return any(form in known for form in (word, singular, f"{word}s", *adjective_bases(singular)))
 
 
 def is_refusal(answer: str) -> bool:

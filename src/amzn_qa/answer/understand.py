@@ -97,6 +97,26 @@ def form_rule(question: str, disabled: Collection[str] = ()) -> tuple[str, str]:
                  if rule not in disabled and pattern.search(asked)), (FACT, ""))
 
 
+# Market and company-wide figures an analyst may ask any report for, by what the refusal calls
+# them: a report that prints one names it (the check reads the retrieved passages), and one that
+# does not cannot answer with a neighbouring figure (issue "Say the document does not give this").
+_MARKET_FIGURES = (
+    ("a share price", r"(?:share|stock) prices?|\btrad(?:ing|es|ed) (?:at|today)\b|\bpx\b"),
+    ("a dividend", r"dividends?"),
+    ("earnings per share", r"earnings per share|\beps\b"),
+    ("a market capitalisation", r"market cap\w*"),
+    ("a price target", r"price targets?"),
+    ("a valuation", r"valuations?|p/?e ratios?"),
+    ("a headcount", r"headcounts?|employees|\bemploy\b|workforce"),
+)
+_MARKET_FIGURE = [(name, re.compile(rf"\b(?:{pattern})\b", re.I)) for name, pattern in _MARKET_FIGURES]
+
+
+def market_figures(text: str) -> list[str]:
+    """The market or company-wide figures the text names ("a share price", "a headcount")."""
+    return [name for name, pattern in _MARKET_FIGURE if pattern.search(text)]
+
+
 _AMOUNT = re.compile(
     r"\bhow (much|many|big|large|fast|long|far)\b|\b(what|which)('s| is| was| are)? the (number|price|cost|size|"
     r"count|amount|rate|share|percentage|figure|total)\b|\bhow many\b",
@@ -148,13 +168,14 @@ def understood(question: str, history: History, documents: Collection[str] | Non
     follow-up that leans on the earlier question is tied to it (so retrieval and the answer
     prompt still see what "it" refers to). A model's rewrite of follow-ups was measured and
     dropped: it changed no answer on either split and took a second (evals/README.md)."""
-    resolved = vocabulary.resolve(question)
+    resolved = without_framing(vocabulary.resolve(question), vocabulary)
     earlier = earlier_question(history, vocabulary)
     if not earlier:
         return Turn(question, resolved, documents=documents)
     if leans_on_history(resolved):
         resolved = with_earlier_names(resolved, earlier, vocabulary.words)
-    resolved = with_other_generation(resolved, earlier)
+    answers = [t["content"] for t in history if t.get("role") == "assistant" and t.get("content")]
+    resolved = with_other_generation(resolved, earlier, answers[-1] if answers else "")
     again = substituted(resolved, earlier) or with_other_name(resolved, earlier, vocabulary) \
         or with_earlier_period(resolved, earlier)
     if again:
@@ -168,7 +189,7 @@ def earlier_question(history: History, vocabulary: Vocabulary) -> str:
     typed = [own_words(t["content"]) for t in history if t.get("role") == "user" and t.get("content")]
     earlier = ""
     for turn in typed[-EARLIER_TURNS_READ:]:
-        resolved = vocabulary.resolve(turn)
+        resolved = without_framing(vocabulary.resolve(turn), vocabulary)
         earlier = (substituted(resolved, earlier) or _with_subject(resolved, earlier, vocabulary)
                    if earlier else "") or resolved
     return earlier
@@ -189,6 +210,9 @@ def _with_subject(follow_up: str, earlier: str, vocabulary: Vocabulary) -> str:
     subject = _named(earlier, vocabulary)
     if _named(follow_up, vocabulary) or not leans_on_history(follow_up) or not subject:
         return ""
+    if _ASKED_PERIOD.search(follow_up):
+        # "and the 2026 target?" asks what was asked before, of another period: all of it carries
+        return f"{follow_up.rstrip(' ?.!')} ({earlier.rstrip(' ?.!')})?"
     return f"{follow_up.rstrip(' ?.!')} ({', '.join(subject)})?"
 
 
@@ -204,7 +228,8 @@ def own_words(standalone: str) -> str:
 # A follow-up leans on the earlier turn when it opens elliptically ("And Trainium 3?", "What
 # about H100?") or is a fragment, or when it uses a pronoun and names nothing itself ("What does
 # it compete with?", but not "How many developers adopted Curo in its first days?").
-_OPENER = r"^\W*(?:and|or|but|also|then|what about|how about|same for|same)\b"
+_OPENER_WORDS = r"(?:and|or|but|also|then|what about|how about|same for|same)\b"
+_OPENER = rf"^\W*{_OPENER_WORDS}"
 _ELLIPTICAL = re.compile(rf"{_OPENER}|^\W*(\w+\W+){{0,4}}\w*\W*$", re.I)
 _PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|this|that|these|those|he|she|his|her|there)\b", re.I)
 
@@ -218,7 +243,7 @@ def _pronoun_without_name(question: str) -> bool:
 
 
 _SHORT_NUMBERED = re.compile(r"\b([a-z]{1,3})(\d+)\b", re.I)
-_NUMBERED_NAME = re.compile(r"\b([A-Z][a-z][\w-]+) \d+\b")
+_NUMBERED_NAME = re.compile(r"\b([A-Z][a-z][\w-]+) \d+\b(?![%.,]?\d|%)")  # not "About 15%"
 
 
 def with_earlier_names(follow_up: str, earlier: str, known: Collection[str] = ()) -> str:
@@ -243,10 +268,12 @@ _GENERATION = re.compile(r"\b(?:the\s+)?(?P<which>next|following|newer|later|pre
 _BACKWARD = {"previous", "prior", "older", "earlier", "last"}
 
 
-def with_other_generation(follow_up: str, earlier: str) -> str:
-    """The next or previous generation of the earlier turn's numbered name, written as that name
-    with the next or previous number ("the next generation" after "Trainium 2": Trainium 3)."""
-    asked, numbered = _GENERATION.search(follow_up), _NUMBERED_NAME.search(earlier)
+def with_other_generation(follow_up: str, earlier: str, earlier_answer: str = "") -> str:
+    """The next or previous generation of the earlier turn's numbered name (or, when its question
+    named none, its answer's), written as that name with the next or previous number ("the next
+    generation" after "Trainium 2": Trainium 3)."""
+    asked = _GENERATION.search(follow_up)
+    numbered = _NUMBERED_NAME.search(earlier) or _NUMBERED_NAME.search(earlier_answer)
     if not (asked and numbered):
         return follow_up
     stem, number = numbered.group().rsplit(" ", 1)
@@ -267,7 +294,7 @@ def with_earlier_period(follow_up: str, earlier: str) -> str:
     return _SAME_PERIOD.sub(period.group(), follow_up, count=1)
 
 
-_ELLIPSIS = re.compile(rf"{_OPENER}\W*", re.I)
+_ELLIPSIS = re.compile(rf"^(?:\W*{_OPENER_WORDS}\W*)+", re.I)  # "and what about", too
 # documents.PERIOD's year or quarter, and a quarter with its year as one period ("Q1 2026"), so
 # that "and Q1 2026?" replaces the earlier question's whole period.
 _ASKED_PERIOD = re.compile(r"\b(?:Q[1-4] 20\d\d|20\d\d|Q[1-4])\b")
@@ -303,6 +330,29 @@ _FRAMING = re.compile(
 # A question set inside a paragraph of context is what follows its marker ("... Specifically:").
 _ASKED_AFTER = re.compile(r"^.*\b(?:specifically|in particular|my question is|the question is)\s*[:,-]?\s+",
                           re.I | re.DOTALL)
+
+
+# The pieces of a question: its sentences, and what stands before a colon, an arrow or a dash
+# ("ELI5: which ...", "Action item from Monday's sync → bullet ...").
+_PIECE_BREAK = re.compile(r"((?<=[.!?:])\s+|\s+(?:→|->|—|–)\s+)")
+
+
+def without_framing(question: str, vocabulary: Vocabulary) -> str:
+    """The question without the pieces that only frame it: a piece that is not a question and
+    whose names are all foreign to the documents ("Prepping the binder for Monday.", "Drafting
+    a LinkedIn post.") is about the asker's world, and its names must not read as a near miss.
+    A question that is all framing is left as typed."""
+    split = _PIECE_BREAK.split(question.strip())  # piece, break, piece, ...
+    pieces = list(zip(split[::2], [*split[1::2], ""]))
+    kept = [(piece, after) for piece, after in pieces if not _frames(piece, vocabulary)]
+    if len(kept) in (0, len(pieces)):
+        return question
+    return "".join(piece + after for piece, after in kept).strip(" :→->—–")
+
+
+def _frames(piece: str, vocabulary: Vocabulary) -> bool:
+    found = names(piece)
+    return bool(found) and not piece.endswith("?") and all(vocabulary.foreign(name) for name in found)
 
 
 def asking_part(question: str) -> str:

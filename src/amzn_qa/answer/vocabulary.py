@@ -16,7 +16,7 @@ from functools import cached_property, lru_cache
 
 from rapidfuzz import fuzz, process
 
-from amzn_qa.answer.text import names as names_in
+from amzn_qa.answer.text import known_word, names as names_in
 from amzn_qa.ingest.documents import Unit
 from amzn_qa.models import embedding_model_dir
 
@@ -27,7 +27,7 @@ FINANCE_SHORTHAND = {
     "fcf": "free cash flow", "gm": "gross margin", "bps": "basis points", "tam": "total addressable market",
     "rev": "revenue", "revs": "revenue", "y/e": "year-end", "ye": "year-end", "eoy": "end of year",
     "ltm": "last twelve months past 12 months", "ttm": "trailing twelve months past 12 months",
-    "mgmt": "management", "pt": "price target", "eps": "earnings per share", "yr": "year",
+    "mgmt": "management", "pt": "price target", "px": "price", "eps": "earnings per share", "yr": "year",
     "yrs": "years", "mo": "month", "mos": "months", "qtr": "quarter", "hc": "headcount",
     "perf": "performance", "vs": "versus", "w/": "with", "w/o": "without", "approx": "approximately",
     "cust": "customers", "custs": "customers", "infra": "infrastructure", "dev": "developer",
@@ -58,6 +58,10 @@ _WORDED_QUARTER = re.compile(
     rf"\b(?:the\s+)?(?:({'|'.join(_ORDINALS)})\s+quarter|[qQ]([1-4]))\s+(?:of\s+)?({_SPOKEN_YEAR})\b", re.I
 )
 _UNITS = {w: str(n) for n, w in enumerate("one two three four five six seven eight nine".split(), 1)}
+# "YE25", "EOY'25": the end of a year written with two digits, as documents write it (year-end 2025).
+_SHORT_YEAR_END = re.compile(r"\b(?:ye|eoy|fye)\s?'?(\d{2})\b(?!\d)", re.I)
+# Two capitalised words typed apart ("Cloud Front"), perhaps a name the documents write as one.
+_SPLIT_NAME = re.compile(r"\b([A-Z][a-z]+) ([A-Z][a-z]+)\b")
 
 
 def _year(spoken: str) -> str:
@@ -134,7 +138,9 @@ class Vocabulary:
         the documents' names spelled out), and the documents' names capitalised as they write
         them ("azure" -> "Azure"); other known words are left as typed."""
         question = _SHORT_QUARTER.sub(lambda m: f"Q{m.group(1) or m.group(3)} 20{m.group(2) or m.group(4)}", question)
+        question = _SHORT_YEAR_END.sub(lambda m: f"year-end 20{m.group(1)}", question)
         question = worded_quarters(question)
+        question = _SPLIT_NAME.sub(lambda m: self._joined(m.group()), question)
         question = _IDIOM.sub(lambda m: f"{m.group()} ({ANALYST_IDIOMS[m.group().lower()]})", question)
         question = _PHRASE.sub(lambda m: self._as_acronym(m.group()), question)
         return _TOKEN.sub(lambda m: self._resolved_word(m.group()), question)
@@ -143,6 +149,14 @@ class Vocabulary:
         """Model numbers and codes of the question ("b200", "gb300") that no document has, in
         whatever case they were typed: a question about them is about something else."""
         return [code for code in _CODE.findall(question) if code.lower() not in self.words]
+
+    def _joined(self, words: str) -> str:
+        """Two words typed apart as the one name the documents write ("Cloud Front": "CloudFront")."""
+        return self.names.get(words.replace(" ", "").lower(), words)
+
+    def foreign(self, name: str) -> bool:
+        """A name none of whose words the documents use ("Monday", "LinkedIn")."""
+        return not any(known_word(w.lower(), self.words) for w in _WORD.findall(name))
 
     def _as_acronym(self, phrase: str) -> str:
         """A name the documents do not spell out, written as the acronym they use for it
