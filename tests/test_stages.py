@@ -161,6 +161,10 @@ def test_context_shows_a_fact_the_matching_statement_of_each_passage(chain):
      NOT_COVERED),
     ("where's gadgets trading today, and how many employees?", hits(SALES), "outside_figure",
      "a share price or a headcount", "The document does not give a share price or a headcount."),
+    ("Since gadget sales collapsed last year, what is the target?", hits(SALES), "unsupported_premise",
+     "The document does not say that gadget sales collapsed last year",
+     "The document does not say that gadget sales collapsed last year; the closest it gives is: “Gadget Sales — "
+     "Metric: Units Sold. Current: 40K+. Target: 60K.” [1]"),
 ])
 def test_a_question_the_passages_do_not_cover_is_refused_without_the_model(question, found, rule, detail, said):
     state = AnswerState(question, hits=found, focused=[focused(h.unit) for h in found])
@@ -185,6 +189,14 @@ def test_a_market_figure_a_passage_names_is_not_an_outside_figure():
     quote = unit("quote", "paragraph", "Gadgets' share price was $12 at the close.")
     state = AnswerState("What share price does the report use?", hits=hits(quote), focused=[focused(quote)])
     decide_without_model(tools(), state)
+    assert state.answer is None
+
+
+def test_a_premise_whose_event_the_documents_state_is_no_refusal():
+    listed = unit("listed", "row", "Gadget Partners — Partner: Retail. Details: Globex listed in 2024.")
+    state = AnswerState("Since Globex listed the gadget, how many were sold?", hits=hits(SALES, listed),
+                        focused=[focused(SALES)])
+    decide_without_model(SimpleNamespace(**{**vars(tools()), "vocabulary": Vocabulary.of([*UNITS, listed])}), state)
     assert state.answer is None
 
 

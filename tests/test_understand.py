@@ -208,3 +208,17 @@ def test_a_chain_of_period_follow_ups_keeps_what_the_first_turn_asked():
                {"role": "user", "content": "and the 2026 target?"}, {"role": "assistant", "content": "16GW."}]
     turn = understood("and what about 2027?", history, None, vocabulary)
     assert turn.own == "and the 2027 target (Gizmo power right now)?"
+
+
+def test_a_premise_is_the_claim_a_question_takes_as_given():
+    from amzn_qa.answer.understand import events, premise
+
+    assert premise("Since Acme ditched Globex across the fleet, how much does it save?") == \
+        "Acme ditched Globex across the fleet"
+    assert premise("the report says widget 2 is undersubscribed - what drives the weak demand?") == \
+        "widget 2 is undersubscribed"
+    assert premise("Given that Widget 3 reached full volume in Q4, how many customers moved?") == \
+        "Widget 3 reached full volume in Q4"
+    assert premise("Since when has Acme sold widgets?") == ""  # asks about the claim, takes none as given
+    assert premise("What has Acme sold since 2020?") == ""
+    assert events("the robots have lifted the margin, already planned") == ["lifted", "planned"]

@@ -30,6 +30,7 @@ def vocabulary() -> Vocabulary:
         ("AMC privacy angle", "Amazon Marketing Cloud privacy angle"),  # an acronym of a name
         ("how big is azure vs aws", "how big is Azure vs AWS"),  # a name, capitalised as written
         ("edge sites of Cloud Front", "edge sites of CloudFront"),  # a name typed in two words
+        ("is it undersubscribed", "is it undersubscribed"),  # a prefix is no typo of "subscribed"
         ("Rainier chips by YE25", "Rainier chips by year-end 2025"),  # a year-end's short year
     ],
 )

@@ -124,10 +124,11 @@ def drafted(turn: Turn, text: str, units: list[Unit], model: str, notice: str = 
     return Answer(turn.typed, text, False, True, [], {}, model, turn.standalone, units, notice)
 
 
-def gives_instead(answer: Answer, missing: str, closest: Focused) -> Answer:
+def gives_instead(answer: Answer, missing: str, closest: Focused, opening: str = "") -> Answer:
     """A refusal that says what the document gives instead: the closest statement, cited."""
     statement = closest.view.replace("\n", " ")
-    answer.answer = f"The document does not give this for {missing}; the closest it gives is: “{statement}” [1]"
+    opening = opening or f"The document does not give this for {missing}"
+    answer.answer = f"{opening}; the closest it gives is: “{statement}” [1]"
     answer.refused, answer.mode = True, "refusal"
     answer.citations = [citation(1, closest.unit, "", closest.view)]
     return answer

@@ -73,7 +73,7 @@ RULES: tuple[str, ...] = (
     *(rule for rule, _, _ in FORM_RULES),  # form: derived_form, compare_form, fact_form, list_command_form, explain_form, list_form
     "compared_sides",  # retrieve
     "figure_statements",  # context
-    "low_relevance", "outside_figure", "absent_specifics", "addresses_assistant", "blank_cell",  # decide_without_model
+    "low_relevance", "outside_figure", "unsupported_premise", "absent_specifics", "addresses_assistant", "blank_cell",  # decide_without_model
     "whole_tables", "compact_points",  # points
     "claim_by_claim", *(rule for rule, _ in CHECKS if rule),  # check
 )

@@ -21,8 +21,8 @@ from amzn_qa.answer.question import INJECTION_REFUSAL, overrides_instructions
 from amzn_qa.answer.retrieval import Hit, HybridRetriever
 from amzn_qa.answer.state import AnswerState, Decision, Tools, elapsed_ms
 from amzn_qa.answer.understand import (
-    COMPARE, DERIVED, FACT, Turn, asking_part, asks_for_amount, compared_sides, focus_query, form_rule, market_figures,
-    split_question, understood,
+    COMPARE, DERIVED, FACT, Turn, asking_part, asks_for_amount, compared_sides, focus_query, events, form_rule,
+    market_figures, premise, split_question, understood,
 )
 from amzn_qa.ingest.documents import Unit, row_label, statements
 
@@ -134,6 +134,10 @@ def _uncovered(tools: Tools, state: AnswerState) -> Decision | None:
     outside = [name for name in market_figures(asked) if name not in market_figures(evidence)]
     if outside and state.enabled("outside_figure"):
         return Decision("outside_figure", outside, f"The document does not give {' or '.join(outside)}.")
+    claim = premise(state.turn.own)
+    unstated = [word for word in events(claim) if word not in tools.vocabulary.words]
+    if unstated and state.enabled("unsupported_premise"):
+        return Decision("unsupported_premise", unstated, f"The document does not say that {claim}.")
     if state.enabled("absent_specifics"):
         absent = unsupported(asked, evidence)
         absent += tools.vocabulary.unknown_codes(asked)
@@ -156,6 +160,8 @@ def _not_covered(tools: Tools, state: AnswerState, gap: Decision) -> Answer:
     answer = refusal(state.turn, [f.unit for f in state.focused], NOT_COVERED, tools.model)
     if gap.rule == "outside_figure":
         answer.answer = gap.detail
+    if gap.rule == "unsupported_premise":
+        return gives_instead(answer, "", state.focused[0], gap.detail.rstrip("."))
     if gap.rule != "absent_specifics":
         return answer
     answer.notice = gap.detail

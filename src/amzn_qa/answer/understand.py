@@ -117,6 +117,29 @@ def market_figures(text: str) -> list[str]:
     return [name for name, pattern in _MARKET_FIGURE if pattern.search(text)]
 
 
+# A claim the question takes as given before it asks ("Since Amazon ditched Nvidia, how much
+# ...?", "Given that X, ...", "the report says X - what ...?").
+_PREMISE = re.compile(
+    r"^\W*(?:since|given(?: that)?|now that|seeing (?:that|as))\s+(?P<claim>[^,;?—]{12,}?)\s*[,;—]\s+\w"
+    r"|^\W*(?:the|this) (?:report|document|analysis|analyst) (?:says|claims|states)(?: that)?\s+"
+    r"(?P<said>[^,;?—]{8,}?)\s+(?:-|—|,)\s+\w",
+    re.I,
+)
+# Words that assert an event or a state in the past ("ditched", "lifted", "undersubscribed").
+_EVENT_WORD = re.compile(r"\b[a-z]{3,}ed\b", re.I)
+
+
+def premise(question: str) -> str:
+    """The claim the question takes as given, or ""."""
+    found = _PREMISE.search(question)
+    return (found.group("claim") or found.group("said")) if found else ""
+
+
+def events(claim: str) -> list[str]:
+    """The words by which a claim says something happened or holds ("lifted", "undersubscribed")."""
+    return [w.lower() for w in _EVENT_WORD.findall(claim)]
+
+
 _AMOUNT = re.compile(
     r"\bhow (much|many|big|large|fast|long|far)\b|\b(what|which)('s| is| was| are)? the (number|price|cost|size|"
     r"count|amount|rate|share|percentage|figure|total)\b|\bhow many\b",

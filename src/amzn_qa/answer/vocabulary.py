@@ -192,7 +192,9 @@ class Vocabulary:
         if len(word) < 4:
             return None
         match = process.extractOne(word, self._long_words, scorer=fuzz.ratio, score_cutoff=80)
-        return self.names.get(match[0], match[0]) if match else None
+        if not match or match[0] in word:
+            return None  # a prefix is no typo: "undersubscribed" is not "subscribed"
+        return self.names.get(match[0], match[0])
 
     @cached_property
     def _long_words(self) -> list[str]:
