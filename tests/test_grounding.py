@@ -122,6 +122,12 @@ def test_a_money_question_needs_a_money_figure():
     assert not wrong_kind_of_figure("How much CapEx is needed?", "100B+ annual [1]", evidence)  # "$" in the source
     assert not wrong_kind_of_figure("What price premium applies?", "~20% [1]", evidence)
     assert not wrong_kind_of_figure("How much power was added?", "3.8GW [1]", evidence)
+    # a figure alone in a short clause that names money is money, though written without "$"
+    stake = "Use: Strategic partnership (9.5B Anthropic investment). Capital cost: 1M+ robots = $5B+ investment."
+    assert not wrong_kind_of_figure("How big is the Anthropic investment?", "9.5B [1]", stake)
+    assert wrong_kind_of_figure("What do the robots cost?", "1M+ [1]", stake)  # a count in a long clause
+    # a duration is asked, whatever money word the question uses
+    assert not wrong_kind_of_figure("How long did they spend developing it?", "20 months [1]", "After 20-month build.")
 
 
 def test_a_margin_or_percentage_question_needs_a_share():

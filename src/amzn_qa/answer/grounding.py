@@ -104,19 +104,37 @@ _SHARE_QUESTION = re.compile(r"%|\b(?:percent(?:age)?s?|pct|margins?|share of|(?
 _SHARE = re.compile(r"%|\bbps\b|\bbasis points?\b|\bpercent", re.IGNORECASE)
 
 
+# "How long did they spend ...": a duration, whatever money word the question uses.
+_DURATION_QUESTION = re.compile(r"\bhow long\b|\bhow many (?:years|months|weeks|days|quarters)\b", re.IGNORECASE)
+# A short clause of a source ("9.5B Anthropic investment"): its figure is money when the clause names money.
+_CLAUSE_BREAK = re.compile(r"[;()\n]|[,.:]\s")
+_SHORT_CLAUSE_WORDS = 5
+
+
+def _money_values(evidence: str) -> set[float]:
+    """The values the evidence gives as money (or a share of it): written with "$" or "%", or
+    the one figure of a short clause that names money ("9.5B Anthropic investment")."""
+    values = {v for f in figures(evidence) if "$" in f.surface or "%" in f.surface for v in f.values}
+    for clause in _CLAUSE_BREAK.split(evidence):
+        found = figures(clause)
+        if len(found) == 1 and len(clause.split()) <= _SHORT_CLAUSE_WORDS and _MONEY_QUESTION.search(clause):
+            values |= found[0].values
+    return values
+
+
 def wrong_kind_of_figure(question: str, answer: str, evidence: str) -> bool:
     """True when the answer's figures are not the kind of amount the question asks for: money
     for a price or a cost (a share price answered with "3.8GW"), a share for a margin or a
     percentage (an operating margin answered with "1GW"). A figure counts as money when it, or
-    the same value in the evidence, is written with "$"; a share is written with "%" or "bps"."""
+    the same value in the evidence, is money (`_money_values`); a share is written with "%" or "bps"."""
     found = figures(CITATION.sub(" ", answer))
     if not found:
         return False
     if _SHARE_QUESTION.search(question) and not _SHARE.search(CITATION.sub(" ", answer)):
         return True
-    if not _MONEY_QUESTION.search(question):
+    if not _MONEY_QUESTION.search(question) or _DURATION_QUESTION.search(question):
         return False
-    money = {v for f in figures(evidence) if "$" in f.surface or "%" in f.surface for v in f.values}
+    money = _money_values(evidence)
     return not any("$" in f.surface or "%" in f.surface or f.values & money for f in found)
 
 
