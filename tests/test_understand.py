@@ -135,6 +135,10 @@ def test_a_piece_that_names_only_what_the_documents_never_mention_frames_the_que
     assert without_framing("Big week. How many users does Walmart have?", vocabulary) == \
         "Big week. How many users does Walmart have?"
     assert without_framing("Monday sync for LinkedIn.", vocabulary) == "Monday sync for LinkedIn."  # all framing
+    assert without_framing("Give me Walmart's users. How many does Widgetron have?", vocabulary) == \
+        "Give me Walmart's users. How many does Widgetron have?"  # a request, not framing
+    assert without_framing("Action item from Monday → list the Widgetron users", vocabulary) == \
+        "list the Widgetron users"
 
 
 @pytest.mark.parametrize("question, form", [
@@ -222,3 +226,17 @@ def test_a_premise_is_the_claim_a_question_takes_as_given():
     assert premise("Since when has Acme sold widgets?") == ""  # asks about the claim, takes none as given
     assert premise("What has Acme sold since 2020?") == ""
     assert events("the robots have lifted the margin, already planned") == ["lifted", "planned"]
+
+
+def test_a_successor_asked_after_an_answer_is_of_the_generation_that_answer_gave():
+    from amzn_qa.answer.understand import understood
+    from amzn_qa.answer.vocabulary import Vocabulary
+    from amzn_qa.ingest.documents import chunk_markdown
+
+    doc = "# Notes\n\n## Gizmo\n\n- Gizmo 2 runs 15% of the fleet.\n- Gizmo 3 costs a 20% premium.\n"
+    vocabulary = Vocabulary.of(chunk_markdown(doc, "gadgets.md"))
+    asked = [{"role": "user", "content": "What share of the fleet runs Gizmo?"}]
+    history = asked + [{"role": "assistant", "content": "Roughly 15%, per the Gizmo 2 row."}]
+    assert understood("its successor?", history, None, vocabulary).own == "Gizmo 3?"
+    history = asked + [{"role": "assistant", "content": "Roughly 40 of them."}]  # no generation: no number
+    assert "41" not in understood("its successor?", history, None, vocabulary).own

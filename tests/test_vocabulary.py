@@ -29,7 +29,8 @@ def vocabulary() -> Vocabulary:
         ("capacity guided for q4 25", "capacity guided for Q4 2025"),  # a quarter's short year
         ("AMC privacy angle", "Amazon Marketing Cloud privacy angle"),  # an acronym of a name
         ("how big is azure vs aws", "how big is Azure vs AWS"),  # a name, capitalised as written
-        ("edge sites of Cloud Front", "edge sites of CloudFront"),  # a name typed in two words
+        ("Does Cloud Front have edge sites", "Does CloudFront have edge sites"),  # a name typed in two words
+        ("what's the px", "what's the share price"),
         ("is it undersubscribed", "is it undersubscribed"),  # a prefix is no typo of "subscribed"
         ("Rainier chips by YE25", "Rainier chips by year-end 2025"),  # a year-end's short year
     ],

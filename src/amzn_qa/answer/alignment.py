@@ -35,8 +35,8 @@ def _context(unit: Unit) -> str:
 
 
 def _mentions(text: str, name: str) -> bool:
-    """The name as a word of the text, in the singular or plural too ("SKUs" by "SKU", "AZ" by
-    "AZs"), as the name its adjective comes from ("American" by "America", "European" by
+    """The name as a word of the text, in the singular or plural too ("SKUs" by "SKU", "SKU" by
+    "SKUs"), as the name its adjective comes from ("American" by "America", "European" by
     "Europe"), or as a unit after a figure ("GW" in "3.8GW")."""
     name = name.lower()
     forms = ({name, name.removesuffix("s")} if len(name) > 3 else {name}) | {f"{name}s"} | set(adjective_bases(name))

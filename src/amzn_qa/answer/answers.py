@@ -124,10 +124,14 @@ def drafted(turn: Turn, text: str, units: list[Unit], model: str, notice: str = 
     return Answer(turn.typed, text, False, True, [], {}, model, turn.standalone, units, notice)
 
 
-def gives_instead(answer: Answer, missing: str, closest: Focused, opening: str = "") -> Answer:
-    """A refusal that says what the document gives instead: the closest statement, cited."""
+def not_given(missing: str) -> str:
+    return f"The document does not give this for {missing}"
+
+
+def gives_instead(answer: Answer, opening: str, closest: Focused) -> Answer:
+    """A refusal that says what the document does not give (`opening`) and what it gives
+    instead: the closest statement, cited."""
     statement = closest.view.replace("\n", " ")
-    opening = opening or f"The document does not give this for {missing}"
     answer.answer = f"{opening}; the closest it gives is: “{statement}” [1]"
     answer.refused, answer.mode = True, "refusal"
     answer.citations = [citation(1, closest.unit, "", closest.view)]

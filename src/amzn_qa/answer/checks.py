@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from amzn_qa.answer.answers import (
-    NOT_COVERED, Answer, cited, drafted, gives_instead, joined, quoted, with_evidence,
+    NOT_COVERED, Answer, cited, drafted, gives_instead, joined, not_given, quoted, with_evidence,
 )
 from amzn_qa.answer.alignment import missing_qualifiers
 from amzn_qa.answer.arithmetic import Quantity, quantities
@@ -292,7 +292,7 @@ def checked(tools: Tools, state: AnswerState, text: str) -> tuple[Answer, Decisi
 
 def _shown_instead(tools: Tools, state: AnswerState, answer: Answer, verdict: Verdict, draft: Draft) -> Answer:
     if verdict.shows == "gives_instead":
-        return gives_instead(answer, verdict.reason, next(f for f in state.focused if f.unit == draft.cited[0]))
+        return gives_instead(answer, not_given(verdict.reason), next(f for f in state.focused if f.unit == draft.cited[0]))
     if verdict.shows == "refusal":
         answer.answer, answer.refused, answer.mode = NOT_COVERED, True, "refusal"
         return answer

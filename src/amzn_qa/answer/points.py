@@ -9,7 +9,7 @@ import re
 from itertools import groupby
 
 from amzn_qa.answer.alignment import missing_qualifiers
-from amzn_qa.answer.answers import Answer, citation, gives_instead, refusal
+from amzn_qa.answer.answers import Answer, citation, gives_instead, not_given, refusal
 from amzn_qa.answer.compose import WORDS_BY_FORM, compact_lines, within_words
 from amzn_qa.answer.markers import cited_numbers
 from amzn_qa.answer.retrieval import Focused
@@ -116,7 +116,7 @@ def _not_about_the_question(tools: Tools, state: AnswerState, chosen: list[Focus
     missing = missing_qualifiers(state.turn.own, [f.unit for f in chosen], state.corpus, state.subject)
     if not missing or not state.enabled("qualifier_alignment"):
         return False
-    answer = gives_instead(refusal(state.turn, [f.unit for f in chosen], "", tools.model), ", ".join(missing), chosen[0])
+    answer = gives_instead(refusal(state.turn, [f.unit for f in chosen], "", tools.model), not_given(", ".join(missing)), chosen[0])
     state.decide(answer, Decision("qualifier_alignment", [chosen[0].unit.id], ", ".join(missing)))
     return True
 

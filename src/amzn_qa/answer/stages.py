@@ -11,7 +11,8 @@ from collections.abc import Collection, Iterator
 from itertools import zip_longest
 
 from amzn_qa.answer.answers import (
-    NOT_COVERED, Answer, Token, citation, gives_instead, joined, name_other_documents, refusal, with_evidence,
+    NOT_COVERED, Answer, Token, citation, gives_instead, joined, name_other_documents, not_given, refusal,
+    with_evidence,
 )
 from amzn_qa.answer.conflicts import with_differing_figures
 from amzn_qa.answer.generation import budgeted
@@ -160,13 +161,14 @@ def _not_covered(tools: Tools, state: AnswerState, gap: Decision) -> Answer:
     answer = refusal(state.turn, [f.unit for f in state.focused], NOT_COVERED, tools.model)
     if gap.rule == "outside_figure":
         answer.answer = gap.detail
+        return answer
     if gap.rule == "unsupported_premise":
-        return gives_instead(answer, "", state.focused[0], gap.detail.rstrip("."))
+        return gives_instead(answer, gap.detail.rstrip("."), state.focused[0])
     if gap.rule != "absent_specifics":
         return answer
     answer.notice = gap.detail
     numbered = _widest([a for a in gap.evidence if any(c.isdigit() for c in a)])
-    return gives_instead(answer, ", ".join(numbered), state.focused[0]) if numbered else answer
+    return gives_instead(answer, not_given(", ".join(numbered)), state.focused[0]) if numbered else answer
 
 
 def decide_without_model(tools: Tools, state: AnswerState) -> None:

@@ -23,8 +23,9 @@ _NUMBER = re.compile(
 # "50-70K", "$50K–$70K", "30 to 40%": the suffix of a range's end applies to its start too.
 _RANGE_LINK = re.compile(r"^\s*(?:-|–|—|to)\s*\$?$")
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9&'’\-]*[A-Za-z0-9]|[A-Za-z]")
-# A sentence ends at its stop and any closing quote or bracket ('…Anthropic." What figure').
+# A word's possessive or contraction, which a name does not carry ("Acme's", "I'm").
 _CONTRACTION = re.compile(r"['’](?:s|m|re|ve|d|ll)$")
+# A sentence ends at its stop and any closing quote or bracket ('…Acme." What figure').
 _SENTENCE_BREAK = re.compile(r"(?:[.!?:;][\"'”’)\]]*\s+|\n+|^\s*[-*•]\s+|\[\d+\]\s*)")
 # Words that are capitalised for reasons other than being a name.
 NOT_NAMES = frozenset(
@@ -90,7 +91,7 @@ def names(text: str) -> list[str]:
     found = []
     for segment in _SENTENCE_BREAK.split(text):
         for position, match in enumerate(WORD.finditer(segment)):
-            word = _CONTRACTION.sub("", match.group())  # "Amazon's": Amazon; "I'm": I
+            word = _CONTRACTION.sub("", match.group())
             if not word[0].isupper() or word.lower() in NOT_NAMES:
                 continue
             distinctive = any(c.isupper() for c in word[1:]) or any(c.isdigit() for c in word)
@@ -120,7 +121,7 @@ def adjective_bases(word: str) -> tuple[str, ...]:
 
 
 def known_word(word: str, known: set[str]) -> bool:
-    """Known as written, in the singular ("SKUs": "SKU") or the plural ("AZ": "AZs"), or as the
+    """Known as written, in the singular ("SKUs": "SKU") or the plural ("SKU": "SKUs"), or as the
     adjective of a known name ("American": "America", "European": "Europe")."""
     singular = word[:-1] if word.endswith("s") else word
     return any(form in known for form in (word, singular, f"{word}s", *adjective_bases(singular)))

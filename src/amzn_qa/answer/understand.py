@@ -117,7 +117,7 @@ def market_figures(text: str) -> list[str]:
     return [name for name, pattern in _MARKET_FIGURE if pattern.search(text)]
 
 
-# A claim the question takes as given before it asks ("Since Amazon ditched Nvidia, how much
+# A claim the question takes as given before it asks ("Since Acme ditched its supplier, how much
 # ...?", "Given that X, ...", "the report says X - what ...?").
 _PREMISE = re.compile(
     r"^\W*(?:since|given(?: that)?|now that|seeing (?:that|as))\s+(?P<claim>[^,;?—]{12,}?)\s*[,;—]\s+\w"
@@ -126,7 +126,7 @@ _PREMISE = re.compile(
     re.I,
 )
 # Words that assert an event or a state in the past ("ditched", "lifted", "undersubscribed").
-_EVENT_WORD = re.compile(r"\b[a-z]{3,}ed\b", re.I)
+_EVENT_WORD = re.compile(r"\b(?!hundred\b)[a-z]{3,}(?<!e)ed\b", re.I)  # not "indeed", "speed"
 
 
 def premise(question: str) -> str:
@@ -197,13 +197,20 @@ def understood(question: str, history: History, documents: Collection[str] | Non
         return Turn(question, resolved, documents=documents)
     if leans_on_history(resolved):
         resolved = with_earlier_names(resolved, earlier, vocabulary.words)
-    answers = [t["content"] for t in history if t.get("role") == "assistant" and t.get("content")]
-    resolved = with_other_generation(resolved, earlier, answers[-1] if answers else "")
+    resolved = with_other_generation(resolved, earlier, _answered_generations(history, vocabulary))
     again = substituted(resolved, earlier) or with_other_name(resolved, earlier, vocabulary) \
         or with_earlier_period(resolved, earlier)
     if again:
         return Turn(question, again, documents=documents)
     return Turn(question, resolved, earlier if leans_on_history(resolved) else "", documents)
+
+
+def _answered_generations(history: History, vocabulary: Vocabulary) -> str:
+    """The numbered names of the documents' generations that the last answer gave ("Gizmo 2"),
+    not its other capitalised numbers ("Roughly 40", "Since 2024")."""
+    answers = [t["content"] for t in history if t.get("role") == "assistant" and t.get("content")]
+    found = _NUMBERED_NAME.finditer(answers[-1]) if answers else ()
+    return " ".join(m.group() for m in found if m.group().lower() in vocabulary.generations)
 
 
 def earlier_question(history: History, vocabulary: Vocabulary) -> str:
@@ -373,9 +380,15 @@ def without_framing(question: str, vocabulary: Vocabulary) -> str:
     return "".join(piece + after for piece, after in kept).strip(" :→->—–")
 
 
+# A piece that asks or requests something ("Give me Walmart's revenue.") is no framing, "?" or not.
+_REQUEST = re.compile(r"^\W*(?:please\s+)?(?:give|tell|show|list|name|find|get|pull|share|provide|compare|explain"
+                      r"|describe|summari[sz]e|what|which|who|how|when|where|why)\b", re.I)
+
+
 def _frames(piece: str, vocabulary: Vocabulary) -> bool:
     found = names(piece)
-    return bool(found) and not piece.endswith("?") and all(vocabulary.foreign(name) for name in found)
+    return (bool(found) and not piece.endswith("?") and not _REQUEST.match(piece)
+            and all(vocabulary.foreign(name) for name in found))
 
 
 def asking_part(question: str) -> str:

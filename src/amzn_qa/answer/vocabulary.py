@@ -27,7 +27,7 @@ FINANCE_SHORTHAND = {
     "fcf": "free cash flow", "gm": "gross margin", "bps": "basis points", "tam": "total addressable market",
     "rev": "revenue", "revs": "revenue", "y/e": "year-end", "ye": "year-end", "eoy": "end of year",
     "ltm": "last twelve months past 12 months", "ttm": "trailing twelve months past 12 months",
-    "mgmt": "management", "pt": "price target", "px": "price", "eps": "earnings per share", "yr": "year",
+    "mgmt": "management", "pt": "price target", "px": "share price", "eps": "earnings per share", "yr": "year",
     "yrs": "years", "mo": "month", "mos": "months", "qtr": "quarter", "hc": "headcount",
     "perf": "performance", "vs": "versus", "w/": "with", "w/o": "without", "approx": "approximately",
     "cust": "customers", "custs": "customers", "infra": "infrastructure", "dev": "developer",
@@ -60,8 +60,8 @@ _WORDED_QUARTER = re.compile(
 _UNITS = {w: str(n) for n, w in enumerate("one two three four five six seven eight nine".split(), 1)}
 # "YE25", "EOY'25": the end of a year written with two digits, as documents write it (year-end 2025).
 _SHORT_YEAR_END = re.compile(r"\b(?:ye|eoy|fye)\s?'?(\d{2})\b(?!\d)", re.I)
-# Two capitalised words typed apart ("Cloud Front"), perhaps a name the documents write as one.
-_SPLIT_NAME = re.compile(r"\b([A-Z][a-z]+) ([A-Z][a-z]+)\b")
+# Two capitalised words typed apart ("Data Hub"), perhaps a name the documents write as one.
+_SPLIT_NAME = re.compile(r"\b(?=([A-Z][a-z]+) ([A-Z][a-z]+)\b)")  # every pair: "Does Data Hub"
 
 
 def _year(spoken: str) -> str:
@@ -140,7 +140,7 @@ class Vocabulary:
         question = _SHORT_QUARTER.sub(lambda m: f"Q{m.group(1) or m.group(3)} 20{m.group(2) or m.group(4)}", question)
         question = _SHORT_YEAR_END.sub(lambda m: f"year-end 20{m.group(1)}", question)
         question = worded_quarters(question)
-        question = _SPLIT_NAME.sub(lambda m: self._joined(m.group()), question)
+        question = self._joined(question)
         question = _IDIOM.sub(lambda m: f"{m.group()} ({ANALYST_IDIOMS[m.group().lower()]})", question)
         question = _PHRASE.sub(lambda m: self._as_acronym(m.group()), question)
         return _TOKEN.sub(lambda m: self._resolved_word(m.group()), question)
@@ -150,9 +150,13 @@ class Vocabulary:
         whatever case they were typed: a question about them is about something else."""
         return [code for code in _CODE.findall(question) if code.lower() not in self.words]
 
-    def _joined(self, words: str) -> str:
-        """Two words typed apart as the one name the documents write ("Cloud Front": "CloudFront")."""
-        return self.names.get(words.replace(" ", "").lower(), words)
+    def _joined(self, question: str) -> str:
+        """Two words typed apart as the one name the documents write ("Data Hub": "DataHub")."""
+        for first, second in (pair.groups() for pair in _SPLIT_NAME.finditer(question)):
+            name = self.names.get(f"{first}{second}".lower())
+            if name:
+                question = question.replace(f"{first} {second}", name, 1)
+        return question
 
     def foreign(self, name: str) -> bool:
         """A name none of whose words the documents use ("Monday", "LinkedIn")."""
@@ -192,7 +196,7 @@ class Vocabulary:
         if len(word) < 4:
             return None
         match = process.extractOne(word, self._long_words, scorer=fuzz.ratio, score_cutoff=80)
-        if not match or match[0] in word:
+        if not match or (word.endswith(match[0]) and len(word) - len(match[0]) >= 3):
             return None  # a prefix is no typo: "undersubscribed" is not "subscribed"
         return self.names.get(match[0], match[0])
 
