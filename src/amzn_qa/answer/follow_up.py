@@ -15,7 +15,7 @@ from amzn_qa.answer.conflicts import cell_value
 from amzn_qa.answer.retrieval import keywords
 from amzn_qa.answer.state import AnswerState, Decision, Tools
 from amzn_qa.answer.text import figures
-from amzn_qa.answer.understand import COMPARE, DERIVED, History
+from amzn_qa.answer.understand import COMPARE, DERIVED, History, last_answer
 from amzn_qa.ingest.documents import Unit, cells, row_label, table_rows
 
 # What a follow-up says around the name it gives: "and for X?", "what about X", "X?", "its X".
@@ -79,8 +79,7 @@ def renamed(earlier: Cell, asked: set[str], corpus: list[Unit]) -> Cell | None:
 def _last_answer(history: History) -> tuple[str, str]:
     """The earlier user turns' words and the last assistant answer."""
     users = " ".join(t["content"] for t in history if t.get("role") == "user")
-    answers = [t["content"] for t in history if t.get("role") == "assistant"]
-    return users, answers[-1] if answers else ""
+    return users, last_answer(history)
 
 
 def follow_row(tools: Tools, state: AnswerState) -> None:

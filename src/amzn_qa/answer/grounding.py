@@ -91,8 +91,9 @@ def off_topic(question: str, evidence: str, context: str = "") -> list[str]:
     return list(dict.fromkeys(missing))
 
 
-# Words that make a question ask for an amount of money (or a share of one).
-_MONEY_QUESTION = re.compile(
+# Words of money: they make a question ask for an amount of money (or a share of one), and a
+# short clause of a source give one.
+_MONEY_WORDS = re.compile(
     r"\b(prices?|priced|pricing|costs?|income|revenues?|dividends?|capex|spend|spending|"
     r"investments?|valuation|profits?)\b",
     re.IGNORECASE,
@@ -117,7 +118,7 @@ def _money_values(evidence: str) -> set[float]:
     values = {v for f in figures(evidence) if "$" in f.surface or "%" in f.surface for v in f.values}
     for clause in _CLAUSE_BREAK.split(evidence):
         found = figures(clause)
-        if len(found) == 1 and len(clause.split()) <= _SHORT_CLAUSE_WORDS and _MONEY_QUESTION.search(clause):
+        if len(found) == 1 and len(clause.split()) <= _SHORT_CLAUSE_WORDS and _MONEY_WORDS.search(clause):
             values |= found[0].values
     return values
 
@@ -132,7 +133,7 @@ def wrong_kind_of_figure(question: str, answer: str, evidence: str) -> bool:
         return False
     if _SHARE_QUESTION.search(question) and not _SHARE.search(CITATION.sub(" ", answer)):
         return True
-    if not _MONEY_QUESTION.search(question) or _DURATION_QUESTION.search(question):
+    if not _MONEY_WORDS.search(question) or _DURATION_QUESTION.search(question):
         return False
     money = _money_values(evidence)
     return not any("$" in f.surface or "%" in f.surface or f.values & money for f in found)

@@ -132,7 +132,9 @@ def _uncovered(tools: Tools, state: AnswerState) -> Decision | None:
             and not any(h.keyword_score > 0 for h in hits):
         return Decision("low_relevance", ids, f"no passage is {least} similar (min_relevance) or shares a keyword")
     evidence = "\n".join(h.unit.evidence_text for h in hits)
-    outside = [name for name in market_figures(asked) if name not in market_figures(evidence)]
+    asked_figures = market_figures(asked)  # the evidence is read only when the question names one
+    given = market_figures(evidence) if asked_figures else []
+    outside = [name for name in asked_figures if name not in given]
     if outside and state.enabled("outside_figure"):
         return Decision("outside_figure", outside, f"The document does not give {' or '.join(outside)}.")
     claim = premise(state.turn.own)

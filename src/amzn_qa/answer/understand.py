@@ -191,7 +191,7 @@ def understood(question: str, history: History, documents: Collection[str] | Non
     follow-up that leans on the earlier question is tied to it (so retrieval and the answer
     prompt still see what "it" refers to). A model's rewrite of follow-ups was measured and
     dropped: it changed no answer on either split and took a second (evals/README.md)."""
-    resolved = without_framing(vocabulary.resolve(question), vocabulary)
+    resolved = _read(question, vocabulary)
     earlier = earlier_question(history, vocabulary)
     if not earlier:
         return Turn(question, resolved, documents=documents)
@@ -205,11 +205,20 @@ def understood(question: str, history: History, documents: Collection[str] | Non
     return Turn(question, resolved, earlier if leans_on_history(resolved) else "", documents)
 
 
+def _read(question: str, vocabulary: Vocabulary) -> str:
+    """A user turn as the documents word it, without what only frames it."""
+    return without_framing(vocabulary.resolve(question), vocabulary)
+
+
+def last_answer(history: History) -> str:
+    """The last assistant turn's text, or "" when there is none."""
+    return next((t.get("content") or "" for t in reversed(history) if t.get("role") == "assistant"), "")
+
+
 def _answered_generations(history: History, vocabulary: Vocabulary) -> str:
     """The numbered names of the documents' generations that the last answer gave ("Gizmo 2"),
     not its other capitalised numbers ("Roughly 40", "Since 2024")."""
-    answers = [t["content"] for t in history if t.get("role") == "assistant" and t.get("content")]
-    found = _NUMBERED_NAME.finditer(answers[-1]) if answers else ()
+    found = _NUMBERED_NAME.finditer(last_answer(history))
     return " ".join(m.group() for m in found if m.group().lower() in vocabulary.generations)
 
 
@@ -219,7 +228,7 @@ def earlier_question(history: History, vocabulary: Vocabulary) -> str:
     typed = [own_words(t["content"]) for t in history if t.get("role") == "user" and t.get("content")]
     earlier = ""
     for turn in typed[-EARLIER_TURNS_READ:]:
-        resolved = without_framing(vocabulary.resolve(turn), vocabulary)
+        resolved = _read(turn, vocabulary)
         earlier = (substituted(resolved, earlier) or _with_subject(resolved, earlier, vocabulary)
                    if earlier else "") or resolved
     return earlier
