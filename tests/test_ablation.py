@@ -19,7 +19,7 @@ class FakeChain:
 
     def ask(self, case):
         refused = case is CEO and "absent_specifics" not in self.settings.disable
-        decided = ("decide_without_model", "absent_specifics") if refused else ("check", "passed_checks")
+        decided = ("refuse", "absent_specifics") if refused else ("check", "passed_checks")
         result = {"answer": NOT_COVERED if refused else "1M+ robots [1].", "refused": refused, "citations": [],
                   "timings": {"total_ms": 1.0}, "mode": "refusal" if refused else "answer",
                   "trace": [{"stage": "guard", "ms": 0.1}, {"stage": decided[0], "ms": 1.0, "rule": decided[1]}]}
@@ -37,12 +37,12 @@ def test_an_answer_is_counted_under_the_stage_and_rule_that_decided_it(fake_chai
     assert harness.decided_by([{"stage": "check", "rule": "passed_checks", "part": 1},
                                {"stage": "check", "rule": "grounding", "part": 2}]) == "check: passed_checks + check: grounding"
     report = harness.run(Settings(), [CEO, ROBOTS], progress=False)
-    assert list(report["by_decision"]) == ["check: passed_checks", "decide_without_model: absent_specifics"]
+    assert list(report["by_decision"]) == ["check: passed_checks", "refuse: absent_specifics"]
     harness.write_report(report, tmp_path)
     lines = (tmp_path / "report.md").read_text().splitlines()
     table = lines[lines.index("## By deciding stage and rule (the answer's trace)") + 4:]
     assert table[:2] == ["| check: passed_checks | 1 | 1 | 1.000 | 1.000 |",
-                         "| decide_without_model: absent_specifics | 1 | 0 | — | — |"]
+                         "| refuse: absent_specifics | 1 | 0 | — | — |"]
 
 
 def test_ablate_runs_the_cases_with_and_without_a_rule_and_shows_what_flipped(fake_chain, tmp_path):

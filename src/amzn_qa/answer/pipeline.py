@@ -20,11 +20,12 @@ from amzn_qa.answer.derived import derive
 from amzn_qa.answer.filtered_rows import filtered_rows
 from amzn_qa.answer.follow_up import follow_row
 from amzn_qa.answer.generation import generate
+from amzn_qa.answer.labelled_list import labelled_list
 from amzn_qa.answer.points import points
+from amzn_qa.answer.refusal import GAPS, refuse
 from amzn_qa.answer.row_cells import asked_cells
 from amzn_qa.answer.stages import (
-    choose_form, context, decide_without_model, differing_figures, finish, guard, join, name_documents,
-    retrieve, split, stream, understand,
+    choose_form, context, differing_figures, finish, guard, join, name_documents, retrieve, split, stream, understand,
 )
 from amzn_qa.answer.state import AnswerState, Tools, elapsed_ms
 from amzn_qa.answer.understand import FORM_RULES
@@ -48,12 +49,13 @@ STAGES: tuple[Stage, ...] = (
     Stage("retrieve", retrieve, per_part=True, optional=False),
     Stage("context", context, per_part=True, optional=False),
     Stage("follow_row", follow_row, per_part=True),
-    Stage("decide_without_model", decide_without_model, per_part=True),
+    Stage("refuse", refuse, per_part=True),
     Stage("asked_cells", asked_cells, per_part=True),
     Stage("derive", derive, per_part=True),
     Stage("compare_sides", compare_sides, per_part=True),
     Stage("top_row", top_row, per_part=True),
     Stage("filtered_rows", filtered_rows, per_part=True),
+    Stage("labelled_list", labelled_list, per_part=True),
     Stage("points", points, per_part=True),
     Stage("generate", generate, per_part=True),
     Stage("check", check, per_part=True, optional=False),
@@ -73,7 +75,7 @@ RULES: tuple[str, ...] = (
     *(rule for rule, _, _ in FORM_RULES),  # form: derived_form, compare_form, fact_form, list_command_form, explain_form, list_form
     "compared_sides",  # retrieve
     "figure_statements",  # context
-    "low_relevance", "outside_figure", "unsupported_premise", "absent_specifics", "addresses_assistant", "blank_cell",  # decide_without_model
+    *(rule for rule, _ in GAPS), "addresses_assistant", "blank_cell",  # refuse
     "whole_tables", "compact_points",  # points
     "claim_by_claim", *(rule for rule, _ in CHECKS if rule),  # check
 )

@@ -1,7 +1,7 @@
-"""The answer stages that read the question, retrieve, and decide without the model; and those
-that finish any answer. Each takes the chain's `Tools` and the `AnswerState`, does one job, and
-may finish the answer (`state.decide`). Their order is `pipeline.STAGES`; the points, model and
-check stages are in points.py, generation.py and checks.py."""
+"""The answer stages that read the question and retrieve, and those that finish any answer.
+Each takes the chain's `Tools` and the `AnswerState`, does one job, and may finish the answer
+(`state.decide`). Their order is `pipeline.STAGES`; the refusal, points, model and check stages
+are in refusal.py, points.py, generation.py and checks.py."""
 
 from __future__ import annotations
 
@@ -10,20 +10,15 @@ import time
 from collections.abc import Collection, Iterator
 from itertools import zip_longest
 
-from amzn_qa.answer.answers import (
-    NOT_COVERED, Answer, Token, citation, gives_instead, joined, name_other_documents, not_given, refusal,
-    with_evidence,
-)
+from amzn_qa.answer.answers import NOT_COVERED, Token, joined, name_other_documents, refusal
 from amzn_qa.answer.conflicts import with_differing_figures
 from amzn_qa.answer.generation import budgeted
-from amzn_qa.answer.grounding import unsupported
 from amzn_qa.answer.points import as_points
 from amzn_qa.answer.question import INJECTION_REFUSAL, overrides_instructions
 from amzn_qa.answer.retrieval import Hit, HybridRetriever
 from amzn_qa.answer.state import AnswerState, Decision, Tools, elapsed_ms
 from amzn_qa.answer.understand import (
-    COMPARE, DERIVED, FACT, Turn, asking_part, asks_for_amount, compared_sides, focus_query, events, form_rule,
-    market_figures, premise, split_question, understood,
+    COMPARE, DERIVED, FACT, Turn, asks_for_amount, compared_sides, focus_query, form_rule, split_question, understood,
 )
 from amzn_qa.ingest.documents import Unit, row_label, statements
 
@@ -118,80 +113,6 @@ def context(tools: Tools, state: AnswerState) -> None:
         state.focused = budgeted(tools.retriever.focus(query, retrieved, figure_bonus=bonus), tools.settings)
     else:
         state.focused = as_points(tools, query, retrieved, tools.settings.points_unit_margin)
-
-
-def _uncovered(tools: Tools, state: AnswerState) -> Decision | None:
-    """Why the sources cannot answer, or None when they may: nothing relevant (low
-    similarity, no shared keyword); a market or company-wide figure (a share price, a
-    headcount) that no source names; or names and figures of the question that no source
-    mentions ("CEO", "B200"), and model numbers typed in lower case that no document has
-    ("b200"): an answer drawn from such sources would be about something else."""
-    hits, asked, least = state.hits, asking_part(state.turn.own), tools.settings.min_relevance
-    ids = [h.unit.id for h in hits]
-    if state.enabled("low_relevance") and max(h.similarity for h in hits) < least \
-            and not any(h.keyword_score > 0 for h in hits):
-        return Decision("low_relevance", ids, f"no passage is {least} similar (min_relevance) or shares a keyword")
-    evidence = "\n".join(h.unit.evidence_text for h in hits)
-    asked_figures = market_figures(asked)  # the evidence is read only when the question names one
-    given = market_figures(evidence) if asked_figures else []
-    outside = [name for name in asked_figures if name not in given]
-    if outside and state.enabled("outside_figure"):
-        return Decision("outside_figure", outside, f"The document does not give {' or '.join(outside)}.")
-    claim = premise(state.turn.own)
-    unstated = [word for word in events(claim) if word not in tools.vocabulary.words]
-    if unstated and state.enabled("unsupported_premise"):
-        return Decision("unsupported_premise", unstated, f"The document does not say that {claim}.")
-    if state.enabled("absent_specifics"):
-        absent = unsupported(asked, evidence)
-        absent += tools.vocabulary.unknown_codes(asked)
-        if absent:
-            return Decision("absent_specifics", absent, f"No retrieved passage mentions {', '.join(absent)}.")
-    return None
-
-
-def _widest(items: list[str]) -> list[str]:
-    """The items that are not part of another ("Trainium 4", not also "4")."""
-    unique = list(dict.fromkeys(items))
-    return [a for a in unique if not any(a != b and f" {a} " in f" {b} " for b in unique)]
-
-
-def _not_covered(tools: Tools, state: AnswerState, gap: Decision) -> Answer:
-    """The refusal of a question the sources do not cover. A missing version, period or figure
-    ("Trainium 4", "2018") is a near miss or a premise the document does not share: the refusal
-    says what the document gives instead. A missing plain name ("CEO") is an outside fact: one
-    sentence."""
-    answer = refusal(state.turn, [f.unit for f in state.focused], NOT_COVERED, tools.model)
-    if gap.rule == "outside_figure":
-        answer.answer = gap.detail
-        return answer
-    if gap.rule == "unsupported_premise":
-        return gives_instead(answer, gap.detail.rstrip("."), state.focused[0])
-    if gap.rule != "absent_specifics":
-        return answer
-    answer.notice = gap.detail
-    numbered = _widest([a for a in gap.evidence if any(c.isdigit() for c in a)])
-    return gives_instead(answer, not_given(", ".join(numbered)), state.focused[0]) if numbered else answer
-
-
-def decide_without_model(tools: Tools, state: AnswerState) -> None:
-    """The answer when the sources alone decide it: nothing covers the question, the only
-    matching passages address an AI assistant, or the best match is a blank cell."""
-    units, turn = [f.unit for f in state.focused], state.turn
-    gap = _uncovered(tools, state)
-    if gap:
-        answer = _not_covered(tools, state, gap)
-        state.decide(answer, Decision(gap.rule, [h.unit.id for h in state.hits], gap.detail))
-        return
-    best = state.focused[0]
-    if best.unit.addresses_assistant and state.enabled("addresses_assistant"):
-        reason = "The only matching passages address an AI assistant."
-        answer = with_evidence(refusal(turn, units, "", tools.model), state.focused, reason)
-        state.decide(answer, Decision("addresses_assistant", [best.unit.id], reason))
-    elif best.is_blank and state.enabled("blank_cell"):
-        text = f"The document does not give this; the analysis leaves that entry blank: “{best.view}” [1]"
-        answer = refusal(turn, units, text, tools.model)
-        answer.citations = [citation(1, best.unit, "", best.view)]
-        state.decide(answer, Decision("blank_cell", [best.unit.id], f"the best match is a blank cell: {best.best}"))
 
 
 def name_documents(tools: Tools, state: AnswerState) -> None:

@@ -82,7 +82,8 @@ def figure_values(text: str) -> set[float]:
     return {v for f in figures(text) for v in f.values}
 
 
-_NUMBER_AFTER_NAME = re.compile(r"^ (\d+(?:\.\d+)?)(?![\d.,]*\w)")
+# A year after a name is its period ("AWS 2027 target"), not its number.
+_NUMBER_AFTER_NAME = re.compile(r"^ (?!(?:19|20)\d\d\b)(\d+(?:\.\d+)?)(?![\d.,]*\w)")
 
 
 def names(text: str) -> list[str]:
