@@ -128,11 +128,11 @@ def not_given(missing: str) -> str:
     return f"The document does not give this for {missing}"
 
 
-def gives_instead(answer: Answer, opening: str, closest: Focused) -> Answer:
+def gives_instead(answer: Answer, opening: str, closest: Focused, says: str = "the closest it gives is") -> Answer:
     """A refusal that says what the document does not give (`opening`) and what it gives
     instead: the closest statement, cited."""
     statement = closest.view.replace("\n", " ")
-    answer.answer = f"{opening}; the closest it gives is: “{statement}” [1]"
+    answer.answer = f"{opening}; {says}: “{statement}” [1]"
     answer.refused, answer.mode = True, "refusal"
     answer.citations = [citation(1, closest.unit, "", closest.view)]
     return answer

@@ -7,6 +7,8 @@ The rules, in the order they are tried (each may be switched off by name):
 - `outside_figure`: a market or company-wide figure (a share price, a headcount) no source names;
 - `unsupported_premise`: a claim the question takes as given whose event the documents never
   state ("Since sales collapsed, …");
+- `contradicted_premise`: a claim the question takes as given ("why is X running ahead of
+  expectations?") that a source states the opposite of ("slower than expected");
 - `absent_specifics`: a name, code or figure of the question that no source mentions;
 - `addresses_assistant`: the only matching sources speak to an AI assistant;
 - `blank_cell`: the best match is a table cell the analysis left blank.
@@ -22,8 +24,11 @@ import re
 
 from amzn_qa.answer.answers import NOT_COVERED, Answer, citation, gives_instead, not_given, refusal, with_evidence
 from amzn_qa.answer.grounding import unsupported
+from amzn_qa.answer.premises import contradicting, why_claim
+from amzn_qa.answer.retrieval import Focused
 from amzn_qa.answer.state import AnswerState, Decision, Tools
 from amzn_qa.answer.understand import asking_part, events, market_figures, premise
+from amzn_qa.ingest.documents import statements
 
 # An amount the question offers ("25% — is that the share of …?", "did it add 5GW?") is a
 # claim to check against the best source's figure of the same kind, not a qualifier the
@@ -60,6 +65,23 @@ def _unsupported_premise(tools: Tools, state: AnswerState) -> Decision | None:
     return Decision("unsupported_premise", unstated, f"The document does not say that {claim}.") if unstated else None
 
 
+def contradiction(tools: Tools, state: AnswerState) -> tuple[str, Focused] | None:
+    """The claim a question takes as given ("Since X, …", "why is X …?") and the statement of
+    its sources that says the opposite (answer/premises.py)."""
+    claim = premise(state.turn.own) or why_claim(state.turn.own)
+    if not claim:
+        return None
+    said = [(f.unit, item) for f in state.focused for item in statements(f.unit).items]
+    found = contradicting(claim, [item for _, item in said], tools.vocabulary.capitalised)
+    unit = next((unit for unit, item in said if item == found), None)
+    return (claim, Focused(unit, found.lstrip("- "), 1.0, found)) if unit else None
+
+
+def _contradicted_premise(tools: Tools, state: AnswerState) -> Decision | None:
+    found = contradiction(tools, state)
+    return Decision("contradicted_premise", [found[1].unit.id], f"The document does not say that {found[0]}.") if found else None
+
+
 def _absent_specifics(tools: Tools, state: AnswerState) -> Decision | None:
     asked = asking_part(state.turn.own)
     checkable = {_kind(amount) for amount in _AMOUNT.findall(state.focused[0].unit.text)}
@@ -75,7 +97,7 @@ def _evidence(state: AnswerState) -> str:
 
 GAPS = (
     ("low_relevance", _irrelevant), ("outside_figure", _outside_figure), ("unsupported_premise", _unsupported_premise),
-    ("absent_specifics", _absent_specifics),
+    ("contradicted_premise", _contradicted_premise), ("absent_specifics", _absent_specifics),
 )
 
 
@@ -95,6 +117,8 @@ def refused(tools: Tools, state: AnswerState, gap: Decision) -> Answer:
         answer.answer = gap.detail
     elif gap.rule == "unsupported_premise":
         answer = gives_instead(answer, gap.detail.rstrip("."), closest)
+    elif gap.rule == "contradicted_premise":
+        answer = gives_instead(answer, gap.detail.rstrip("."), contradiction(tools, state)[1], says="it says")
     elif gap.rule == "absent_specifics":
         answer.notice = gap.detail
         numbered = _widest([a for a in gap.evidence if any(c.isdigit() for c in a)])
