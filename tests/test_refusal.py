@@ -56,7 +56,7 @@ TABLE = [
      "contradicted_premise"),
     ("Is Curo's $19/month subscription cheaper than GitHub Copilot's?", ["Competing with GitHub Copilot"], FACT,
      "absent_specifics"),  # an offered price, and no price of Curo's to check it against
-    ("Graviton 4 pricing?", ["Chip: Graviton 4"], FACT, "blank_cell"),
+    ("ok and Graviton 4 pricing / adoption", ["Chip: Graviton 4"], FACT, "blank_cell"),  # as read after its first turn
     # answered: the sources cover them
     ("What does a Trainium 2 chip cost per the analyst?", ["~$50-70K per chip", "Trainium 2 Status"], FACT, None),
     ("25% — is that the share of EC2 instances running on Graviton, or am I off?",

@@ -21,7 +21,7 @@ from amzn_qa.ingest.documents import Unit, cells, row_label, table_title
 _TOKEN = re.compile(r"[a-z]+|\d+(?:\.\d+)?")
 # "Which risks are ..." picks rows whatever form its other words suggest ("risks" reads as an
 # explanation's word).
-_WHICH = re.compile(r"^\W*which\b", re.I)
+WHICH = re.compile(r"^\W*which\b", re.I)
 MIN_PREFIX = 3  # "sev" names "Severity"; shorter is too often a word of its own
 
 
@@ -49,7 +49,7 @@ def value_filter(asked: set[str], rows: list[Unit]) -> tuple[str, str] | None:
     return None
 
 
-def _tables(units: list[Unit]) -> list[list[Unit]]:
+def tables(units: list[Unit]) -> list[list[Unit]]:
     """The rows among the units, grouped by their table, in retrieval order of the tables."""
     rows = sorted((u for u in units if u.kind == "row"), key=lambda u: (u.source, table_title(u), u.start_line))
     tables = [list(group) for _, group in groupby(rows, key=lambda u: (u.source, table_title(u)))]
@@ -60,10 +60,10 @@ def _tables(units: list[Unit]) -> list[list[Unit]]:
 def filtered_rows(tools: Tools, state: AnswerState) -> None:
     """The stage: a list question that filters a table by one column's value is answered with
     the rows that hold it."""
-    if state.form != LIST and not _WHICH.match(state.turn.own):
+    if state.form != LIST and not WHICH.match(state.turn.own):
         return
     asked = _tokens(state.turn.own)
-    for table in _tables(rows_for_tables([h.unit for h in state.hits], state.corpus)):
+    for table in tables(rows_for_tables([h.unit for h in state.hits], state.corpus)):
         found = value_filter(asked, table)
         if found and len(table) > 2:
             _answer(tools, state, table, *found)

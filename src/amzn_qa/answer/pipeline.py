@@ -24,6 +24,7 @@ from amzn_qa.answer.labelled_list import labelled_list
 from amzn_qa.answer.points import points
 from amzn_qa.answer.refusal import GAPS, refuse
 from amzn_qa.answer.row_cells import asked_cells
+from amzn_qa.answer.row_labels import row_labels
 from amzn_qa.answer.stages import (
     choose_form, context, differing_figures, finish, guard, join, name_documents, retrieve, split, stream, understand,
 )
@@ -56,6 +57,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("top_row", top_row, per_part=True),
     Stage("filtered_rows", filtered_rows, per_part=True),
     Stage("labelled_list", labelled_list, per_part=True),
+    Stage("row_labels", row_labels, per_part=True),
     Stage("points", points, per_part=True),
     Stage("generate", generate, per_part=True),
     Stage("check", check, per_part=True, optional=False),

@@ -1,0 +1,44 @@
+"""A question that asks which rows a table has, answered with their labels (answer/row_labels.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from amzn_qa.answer.row_labels import asks_for_labels, named_columns
+from amzn_qa.ingest.documents import chunk_markdown
+
+RISKS = """# Widget Co
+
+## Risks
+
+| Risk | Severity (1-10) | Likelihood | Mitigation |
+|---|---|---|---|
+| **Supplier Failure** | 8 | Medium (30-40%) | Second source qualified |
+| **Demand Shortfall** | 6 | High (60-70%) | Flexible contracts |
+| **Plant Outage** | 6 | Medium (5-10%) | Spare line |
+"""
+ROWS = [u for u in chunk_markdown(RISKS, "widgets.md") if u.kind == "row"]
+
+
+def test_a_header_is_named_in_the_singular_or_the_plural():
+    assert named_columns("which risks are scored?", ROWS[0]) == ["Risk"]
+    assert named_columns("risk severity and likelihood", ROWS[0]) == ["Risk", "Severity (1-10)", "Likelihood"]
+
+
+@pytest.mark.parametrize("question, labels", [
+    ("Which risks does the matrix score?", True),
+    ("list the risks in the risk table", True),
+    ("which risks have the highest severity?", False),  # another column named: not the labels alone
+    ("how are the risks mitigated?", False),  # "mitigated" names "Mitigation"
+    ("how bad is the supplier failure risk?", False),  # one row, and the column in the singular
+    ("which risks matter most after the plant outage?", False),  # a row named
+])
+def test_the_labels_are_asked_for_when_only_the_label_column_is_named(question, labels):
+    assert asks_for_labels(question, ROWS) is labels
+
+
+@pytest.mark.embedder
+def test_the_chain_lists_a_tables_row_labels(chain):
+    answer = chain.ask("Which technical risks are scored in the risk matrix?")
+    assert [t["rule"] for t in answer.trace if t.get("rule")][-1] == "row_labels"
+    assert answer.answer.count("\n  - ") == 5 and "Severity" not in answer.answer
