@@ -2,7 +2,7 @@
 a list question's bulleted list as its items, any other source as its subject and best
 statement; then only as many points as fit the form's word count, each still cited."""
 
-from amzn_qa.answer.compose import asked_column, compact_lines, shortened, within_words
+from amzn_qa.answer.compose import FOLLOW_UP_WORDS, asked_column, compact_lines, shortened, within_words
 from amzn_qa.answer.markers import cited_numbers
 from amzn_qa.answer.points import _table_of, compact_points
 from amzn_qa.answer.retrieval import Focused
@@ -52,3 +52,9 @@ def test_a_points_answer_fits_its_forms_word_count():
     many = [_row(str(n), f"T{n} — Chip: X{n}. Notes: {'word ' * 25}.", f"Notes: {'word ' * 25}.") for n in range(8)]
     lines = compact_points(many, "explain")
     assert sum(len(line.split()) for line in lines) <= 150 and len(cited_numbers("\n".join(lines), 9)) < len(many)
+
+
+def test_a_follow_ups_points_get_a_look_ups_length():
+    many = [_row(str(n), f"T{n} — Chip: X{n}. Notes: {'word ' * 12}.", f"Notes: {'word ' * 12}.") for n in range(8)]
+    alone, followed = compact_points(many, "explain"), compact_points(many, "explain", follow_up=True)
+    assert sum(len(line.split()) for line in followed) <= FOLLOW_UP_WORDS < sum(len(line.split()) for line in alone)

@@ -29,6 +29,9 @@ MAX_POINT_WORDS = 30  # one point of an explanation or a comparison
 # Under the evaluation's word budget of each kind (evals/README.md "Metrics"), chosen on dev:
 # a list 90 (dev focused 0.37; 0.10 uncapped), an explanation 150, a comparison 100.
 WORDS_BY_FORM = {LIST: 90, EXPLAIN: 150, COMPARE: 100}
+# A follow-up that leans on the earlier turn asks one more thing of a subject the reader already
+# has: its points get a look-up's length (the evaluation's budget for a follow-up is 50 words).
+FOLLOW_UP_WORDS = 45
 
 
 def shortened(text: str, most: int) -> str:

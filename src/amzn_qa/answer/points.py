@@ -10,7 +10,7 @@ from itertools import groupby
 
 from amzn_qa.answer.alignment import missing_qualifiers
 from amzn_qa.answer.answers import Answer, citation, gives_instead, not_given, refusal
-from amzn_qa.answer.compose import WORDS_BY_FORM, compact_lines, within_words
+from amzn_qa.answer.compose import FOLLOW_UP_WORDS, WORDS_BY_FORM, compact_lines, within_words
 from amzn_qa.answer.markers import cited_numbers
 from amzn_qa.answer.retrieval import Focused
 from amzn_qa.answer.state import AnswerState, Decision, Tools
@@ -102,12 +102,12 @@ def with_whole_tables(tools: Tools, query: str, chosen: list[Focused], corpus: l
     return [by_id[u.id] for u in units]
 
 
-def compact_points(chosen: list[Focused], form: str) -> list[str]:
+def compact_points(chosen: list[Focused], form: str, follow_up: bool = False) -> list[str]:
     """The points cut to what answers (answer/compose.py): a list's rows as label and asked
     cell, an explanation's or a comparison's sources as they are; then as many as fit the form's
-    word count."""
+    word count, or a follow-up's."""
     lines = compact_lines(chosen, form, _table_of) if form == LIST else point_lines(chosen)
-    return within_words(lines, WORDS_BY_FORM[form])
+    return within_words(lines, FOLLOW_UP_WORDS if follow_up else WORDS_BY_FORM[form])
 
 
 def _not_about_the_question(tools: Tools, state: AnswerState, chosen: list[Focused]) -> bool:
@@ -137,7 +137,7 @@ def points(tools: Tools, state: AnswerState) -> None:
     if state.enabled("whole_tables") and state.form != COMPARE:
         chosen = with_whole_tables(tools, state.turn.standalone, chosen, state.corpus)
     if state.enabled("compact_points"):
-        lines = compact_points(chosen, state.form)
+        lines = compact_points(chosen, state.form, follow_up=bool(state.turn.earlier))
         chosen = chosen[:max(cited_numbers("\n".join(lines), len(chosen)), default=0)]
     else:
         lines = point_lines(chosen)
