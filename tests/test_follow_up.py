@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from amzn_qa.answer.follow_up import asked_name, renamed, said_cells
+from amzn_qa.answer.follow_up import Cell, asked_name, given_cells, renamed, said_cells
 from amzn_qa.ingest.documents import Unit, chunk_markdown, row_label
 
 RISKS = """# Widget Co
@@ -16,6 +16,7 @@ RISKS = """# Widget Co
 | **Supplier Failure** | 8 | Medium (30-40%) | Second source qualified |
 | **Demand Shortfall** | 6 | High (60-70%) | Flexible contracts |
 | **Plant Outage** | 3 | Low (5-10%) | Spare line |
+| **New Plant Delay** | 5 | — | — |
 """
 
 
@@ -41,6 +42,12 @@ def test_a_follow_up_naming_nothing_of_the_table_is_left_to_the_other_stages(cor
     earlier = said_cells("how likely is a supplier failure?", "Medium (30-40%).", corpus)
     assert renamed(earlier, asked_name("and the downside?"), corpus) is None
     assert said_cells("how likely is a supplier failure?", "The document does not cover this.", corpus) is None
+
+
+def test_a_blank_cell_is_named_as_not_given_after_what_the_row_gives(corpus):
+    delay = next(u for u in corpus if row_label(u) == "New Plant Delay")
+    assert given_cells(Cell(delay, ("Severity", "Likelihood"))) == ("Severity: 5", ["Likelihood"])
+    assert given_cells(Cell(delay, ("Mitigation",))) == ("Severity: 5", ["Mitigation"])  # the row's other cells
 
 
 @pytest.mark.embedder

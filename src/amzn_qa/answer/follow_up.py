@@ -16,7 +16,7 @@ from amzn_qa.answer.retrieval import keywords
 from amzn_qa.answer.state import AnswerState, Decision, Tools
 from amzn_qa.answer.text import figures
 from amzn_qa.answer.understand import COMPARE, DERIVED, History, last_answer
-from amzn_qa.ingest.documents import Unit, cells, row_label, table_rows
+from amzn_qa.ingest.documents import EMPTY_CELL, Unit, cells, row_label, table_rows
 
 # What a follow-up says around the name it gives: "and for X?", "what about X", "X?", "its X".
 _FRAME = re.compile(r"^\W*(?:and|or|but|also|then|ok(?:ay)?|so|right|what about|how about|same for|same)?\W*"
@@ -76,6 +76,17 @@ def renamed(earlier: Cell, asked: set[str], corpus: list[Unit]) -> Cell | None:
     return Cell(earlier.row, (columns[0],)) if len(columns) == 1 else None
 
 
+def given_cells(cell: Cell) -> tuple[str, list[str]]:
+    """The cell's columns with their values, and those the analysis left blank; when it left
+    every asked one blank, the row's other cells ("Pricing" blank tells less than the row's
+    "Deployment: Expected 2026")."""
+    values = [(column, cell_value(cell.row, column)) for column in cell.columns]
+    given = [(column, value) for column, value in values if value and value != EMPTY_CELL]
+    blank = [column for column, value in values if (column, value) not in given]
+    shown = given or [(column, value) for column, value in cells(cell.row)[1:] if value != EMPTY_CELL]
+    return "; ".join(f"{column}: {value}" for column, value in shown), blank
+
+
 def _last_answer(history: History) -> tuple[str, str]:
     """The earlier user turns' words and the last assistant answer."""
     users = " ".join(t["content"] for t in history if t.get("role") == "user")
@@ -93,8 +104,8 @@ def follow_row(tools: Tools, state: AnswerState) -> None:
     cell = renamed(earlier, asked, state.corpus) if earlier else None
     if not cell or not cell.columns:
         return
-    values = "; ".join(f"{column}: {cell_value(cell.row, column)}" for column in cell.columns)
-    text = f"{row_label(cell.row)} — {values} [1]"
+    given, blank = given_cells(cell)
+    text = f"{row_label(cell.row)} — {given} [1]" + (f". {', '.join(blank)}: not given." if blank else "")
     answer = composed(state.turn, text, [cell.row], tools.model)
     detail = f"the earlier answer's {', '.join(earlier.columns)} of {row_label(earlier.row)}"
     state.decide(answer, Decision("follow_row", [cell.row.id], detail))
