@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from amzn_qa.answer.filtered_rows import _tokens, names_column, value_filter
+from amzn_qa.answer.filtered_rows import WHICH, _tokens, names_column, value_filter
 from amzn_qa.ingest.documents import chunk_markdown
 
 RISKS = """# Widget Co
@@ -44,3 +44,8 @@ def test_the_chain_lists_the_rows_holding_the_asked_value(chain):
     answer = chain.ask("which of the risks carry a low likelihood?")
     assert answer.answer.splitlines()[1:] == ["  - Perishable Profitability: Low (20-30%) [1]"]
     assert [t["rule"] for t in answer.trace if t.get("rule")][-1] == "filtered_rows"
+
+
+def test_which_may_open_any_piece_of_the_question():
+    assert WHICH.search("Slide title: 'Mid-severity risks' — which risks carry a severity of 5?")
+    assert not WHICH.search("the widget which ships first")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from amzn_qa.answer.understand import COMPARE, DERIVED, EXPLAIN, FACT, LIST, answer_form
+from amzn_qa.answer.understand import COMPARE, DERIVED, EXPLAIN, FACT, LIST, answer_form, form_rule
 
 
 @pytest.mark.parametrize(
@@ -240,3 +240,11 @@ def test_a_successor_asked_after_an_answer_is_of_the_generation_that_answer_gave
     assert understood("its successor?", history, None, vocabulary).own == "Gizmo 3?"
     history = asked + [{"role": "assistant", "content": "Roughly 40 of them."}]  # no generation: no number
     assert "41" not in understood("its successor?", history, None, vocabulary).own
+
+
+@pytest.mark.parametrize("question, form", [
+    ("how many widgets ship a year? need it for a competitor comparison", FACT),  # what the answer is for
+    ("Widget 2 vs Widget 3. Which is cheaper?", COMPARE),  # a piece before the question still counts
+])
+def test_the_form_is_read_up_to_the_last_piece_that_asks(question, form):
+    assert form_rule(question)[0] == form

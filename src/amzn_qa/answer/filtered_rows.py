@@ -21,7 +21,7 @@ from amzn_qa.ingest.documents import Unit, cells, row_label, table_title
 _TOKEN = re.compile(r"[a-z]+|\d+(?:\.\d+)?")
 # "Which risks are ..." picks rows whatever form its other words suggest ("risks" reads as an
 # explanation's word).
-WHICH = re.compile(r"^\W*which\b", re.I)
+WHICH = re.compile(r"(?:^|[.!?:]\s+|\s[—–→]\s+)\W*which\b", re.I)  # opening a piece: "Slide title — which …"
 MIN_PREFIX = 3  # "sev" names "Severity"; shorter is too often a word of its own
 
 
@@ -60,7 +60,7 @@ def tables(units: list[Unit]) -> list[list[Unit]]:
 def filtered_rows(tools: Tools, state: AnswerState) -> None:
     """The stage: a list question that filters a table by one column's value is answered with
     the rows that hold it."""
-    if state.form != LIST and not WHICH.match(state.turn.own):
+    if state.form != LIST and not WHICH.search(state.turn.own):
         return
     asked = _tokens(state.turn.own)
     for table in tables(rows_for_tables([h.unit for h in state.hits], state.corpus)):

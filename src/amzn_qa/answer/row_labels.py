@@ -56,7 +56,7 @@ def _about_elsewhere(question: str, rows: list[Unit], corpus: list[Unit], subjec
 def row_labels(tools: Tools, state: AnswerState) -> None:
     """The stage: a list question ("which …") that names a table's label column and no other
     is answered with every row's label."""
-    if state.form != LIST and not WHICH.match(asking_part(state.turn.own)):
+    if state.form != LIST and not WHICH.search(asking_part(state.turn.own)):
         return
     for retrieved in tables(rows_for_tables([h.unit for h in state.hits], state.corpus)):
         rows = table_rows(retrieved[0], state.corpus) or retrieved

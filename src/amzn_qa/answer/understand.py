@@ -91,7 +91,7 @@ _COURTESY = re.compile(
 def form_rule(question: str, disabled: Collection[str] = ()) -> tuple[str, str]:
     """The answer form and the name of the form rule that chose it ("" when none matched);
     rules named in `disabled` are not tried."""
-    framed = asking_part(question)
+    framed = asking_part(without_purpose(question))
     asked = _COURTESY.sub("", framed) or framed
     return next(((form, rule) for rule, pattern, form in FORM_RULES
                  if rule not in disabled and pattern.search(asked)), (FACT, ""))
@@ -387,6 +387,19 @@ def without_framing(question: str, vocabulary: Vocabulary) -> str:
     if len(kept) in (0, len(pieces)):
         return question
     return "".join(piece + after for piece, after in kept).strip(" :→->—–")
+
+
+def without_purpose(question: str) -> str:
+    """The question without the pieces after its last asking one, when they ask nothing: they
+    say what the answer is for ("…? need it for a comparison"), not what is asked ("…? Just
+    list them." asks)."""
+    split = _PIECE_BREAK.split(question.strip())  # piece, break, piece, ...
+    asking = [n for n in range(0, len(split), 2) if split[n].rstrip().endswith("?") or _ASKING_WORD.search(split[n])]
+    return "".join(split[: asking[-1] + 1]) if asking else question
+
+
+_ASKING_WORD = re.compile(r"\b(?:give|tell|show|list|name|compare|explain|describe|summari[sz]e|what|whats|which|who"
+                          r"|how|when|where|why)\b", re.I)
 
 
 # A piece that asks or requests something ("Give me Walmart's revenue.") is no framing, "?" or not.
