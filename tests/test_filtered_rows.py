@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from amzn_qa.answer.filtered_rows import WHICH, _tokens, names_column, value_filter
+from amzn_qa.answer.filtered_rows import _tokens, asks_which, names_column, value_filter
 from amzn_qa.ingest.documents import chunk_markdown
 
 RISKS = """# Widget Co
@@ -47,5 +47,6 @@ def test_the_chain_lists_the_rows_holding_the_asked_value(chain):
 
 
 def test_which_may_open_any_piece_of_the_question():
-    assert WHICH.search("Slide title: 'Mid-severity risks' — which risks carry a severity of 5?")
-    assert not WHICH.search("the widget which ships first")
+    assert asks_which("Slide title: 'Mid-severity risks' — which risks carry a severity of 5?")
+    assert asks_which("Slide title -> which risks carry a severity of 5?")
+    assert not asks_which("what is the widget which ships first?")

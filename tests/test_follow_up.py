@@ -48,6 +48,7 @@ def test_a_blank_cell_is_named_as_not_given_after_what_the_row_gives(corpus):
     delay = next(u for u in corpus if row_label(u) == "New Plant Delay")
     assert given_cells(Cell(delay, ("Severity", "Likelihood"))) == ("Severity: 5", ["Likelihood"])
     assert given_cells(Cell(delay, ("Mitigation",))) == ("Severity: 5", ["Mitigation"])  # the row's other cells
+    assert given_cells(Cell(delay, ("Likelihood", "Mitigation"))) == ("Severity: 5", ["Likelihood", "Mitigation"])
 
 
 @pytest.mark.embedder

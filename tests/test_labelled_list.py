@@ -65,3 +65,9 @@ def test_a_label_that_does_not_name_its_heading_is_led_by_it(lists):
 def test_a_list_whose_label_has_a_name_is_named_only_with_that_name(lists):
     assert named_list("what are the expansion risks?", lists, names={"plant"}) is None
     assert named_list("what are the plant expansion risks?", lists, names={"plant"}) is lists[0]
+
+
+def test_a_label_name_or_number_is_matched_in_the_singular_or_plural_and_exactly():
+    numbered = chunk_markdown("# Co\n\n## Gizmos\n\n**Gizmo 2 Challenges:**\n- Cost: high\n- Supply: thin\n", "g.md")[0]
+    assert named_list("list the gizmo 2 challenge", [numbered], names={"gizmo", "challenges"}) is numbered
+    assert named_list("list the gizmo 3 challenges", [numbered], names={"gizmo", "challenges"}) is None

@@ -31,7 +31,8 @@ def test_a_header_is_named_in_the_singular_or_the_plural():
     ("which risks have the highest severity?", False),  # another column named: not the labels alone
     ("how are the risks mitigated?", False),  # "mitigated" names "Mitigation"
     ("how bad is the supplier failure risk?", False),  # one row, and the column in the singular
-    ("which risks matter most after the plant outage?", False),  # a row named
+    ("which risks matter after the plant outage?", False),  # a row named
+    ("which two risks worry the analyst most?", False),  # some rows, ranked
 ])
 def test_the_labels_are_asked_for_when_only_the_label_column_is_named(question, labels):
     assert asks_for_labels(question, ROWS) is labels

@@ -245,6 +245,7 @@ def test_a_successor_asked_after_an_answer_is_of_the_generation_that_answer_gave
 @pytest.mark.parametrize("question, form", [
     ("how many widgets ship a year? need it for a competitor comparison", FACT),  # what the answer is for
     ("Widget 2 vs Widget 3. Which is cheaper?", COMPARE),  # a piece before the question still counts
+    ("what are the widget risks? Bulleted, please.", LIST),  # a request after the question still counts
 ])
 def test_the_form_is_read_up_to_the_last_piece_that_asks(question, form):
     assert form_rule(question)[0] == form

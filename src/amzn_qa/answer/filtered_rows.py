@@ -15,13 +15,18 @@ from amzn_qa.answer.comparison import rows_for_tables
 from amzn_qa.answer.conflicts import cell_value
 from amzn_qa.answer.retrieval import STOPWORDS
 from amzn_qa.answer.state import AnswerState, Decision, Tools
-from amzn_qa.answer.understand import LIST
+from amzn_qa.answer.understand import LIST, pieces_of
 from amzn_qa.ingest.documents import Unit, cells, row_label, table_title
 
 _TOKEN = re.compile(r"[a-z]+|\d+(?:\.\d+)?")
 # "Which risks are ..." picks rows whatever form its other words suggest ("risks" reads as an
 # explanation's word).
-WHICH = re.compile(r"(?:^|[.!?:]\s+|\s[—–→]\s+)\W*which\b", re.I)  # opening a piece: "Slide title — which …"
+_WHICH = re.compile(r"^\W*which\b", re.I)
+
+
+def asks_which(question: str) -> bool:
+    """A piece of the question opens with "which" ("Slide title — which risks …?")."""
+    return any(_WHICH.match(piece) for piece in pieces_of(question))
 MIN_PREFIX = 3  # "sev" names "Severity"; shorter is too often a word of its own
 
 
@@ -52,15 +57,15 @@ def value_filter(asked: set[str], rows: list[Unit]) -> tuple[str, str] | None:
 def tables(units: list[Unit]) -> list[list[Unit]]:
     """The rows among the units, grouped by their table, in retrieval order of the tables."""
     rows = sorted((u for u in units if u.kind == "row"), key=lambda u: (u.source, table_title(u), u.start_line))
-    tables = [list(group) for _, group in groupby(rows, key=lambda u: (u.source, table_title(u)))]
+    grouped = [list(group) for _, group in groupby(rows, key=lambda u: (u.source, table_title(u)))]
     order = {u.id: n for n, u in enumerate(units)}
-    return sorted(tables, key=lambda table: min(order[u.id] for u in table))
+    return sorted(grouped, key=lambda table: min(order[u.id] for u in table))
 
 
 def filtered_rows(tools: Tools, state: AnswerState) -> None:
     """The stage: a list question that filters a table by one column's value is answered with
     the rows that hold it."""
-    if state.form != LIST and not WHICH.search(state.turn.own):
+    if state.form != LIST and not asks_which(state.turn.own):
         return
     asked = _tokens(state.turn.own)
     for table in tables(rows_for_tables([h.unit for h in state.hits], state.corpus)):

@@ -81,9 +81,9 @@ def given_cells(cell: Cell) -> tuple[str, list[str]]:
     every asked one blank, the row's other cells ("Pricing" blank tells less than the row's
     "Deployment: Expected 2026")."""
     values = [(column, cell_value(cell.row, column)) for column in cell.columns]
-    given = [(column, value) for column, value in values if value and value != EMPTY_CELL]
+    given = [(column, value) for column, value in values if value not in (None, "", EMPTY_CELL)]
     blank = [column for column, value in values if (column, value) not in given]
-    shown = given or [(column, value) for column, value in cells(cell.row)[1:] if value != EMPTY_CELL]
+    shown = given or [(column, value) for column, value in cells(cell.row)[1:] if value not in ("", EMPTY_CELL)]
     return "; ".join(f"{column}: {value}" for column, value in shown), blank
 
 
@@ -105,7 +105,8 @@ def follow_row(tools: Tools, state: AnswerState) -> None:
     if not cell or not cell.columns:
         return
     given, blank = given_cells(cell)
-    text = f"{row_label(cell.row)} — {given} [1]" + (f". {', '.join(blank)}: not given." if blank else "")
+    missing = f"{', '.join(blank)}: not given"
+    text = f"{row_label(cell.row)} — {given} [1]" + (f". {missing}." if blank else "") if given else f"{row_label(cell.row)} — {missing} [1]"
     answer = composed(state.turn, text, [cell.row], tools.model)
     detail = f"the earlier answer's {', '.join(earlier.columns)} of {row_label(earlier.row)}"
     state.decide(answer, Decision("follow_row", [cell.row.id], detail))

@@ -6,6 +6,7 @@ rows before it, and the word count then cut its items.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 
 from amzn_qa.answer.alignment import missing_qualifiers
@@ -18,6 +19,7 @@ from amzn_qa.answer.understand import LIST
 from amzn_qa.ingest.documents import Unit, statements
 
 MIN_LABEL_SHARE = 0.6  # of the label's words the question names: two of three
+_WORD = re.compile(r"[a-z0-9][\w-]*")
 
 
 def label_share(question: str, unit: Unit) -> float:
@@ -27,12 +29,16 @@ def label_share(question: str, unit: Unit) -> float:
     return len(label & word_roots(keywords(question))) / len(label) if label else 0.0
 
 
+def _singular(word: str) -> str:
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
+
+
 def names_its_names(question: str, unit: Unit, names: Collection[str]) -> bool:
-    """The question has every name of the list's label ("AgentCore Technical Risk" is not the
-    list of a question about technical risks in general; "Inventory ROI" not of one about
-    inventory levers)."""
-    label = {w for w in keywords(statements(unit).lead) if w in names}
-    return label <= set(keywords(question))
+    """The question has every name and number of the list's label, in the singular or plural
+    ("AgentCore Technical Risk" is not the list of a question about technical risks in general,
+    "Gizmo 2 Metrics" not of one about Gizmo 3)."""
+    label = [w for w in _WORD.findall(statements(unit).lead.lower()) if w in names or w[0].isdigit()]
+    return {_singular(w) for w in label} <= {_singular(w) for w in _WORD.findall(question.lower())}
 
 
 def named_list(question: str, units: list[Unit], names: Collection[str] = ()) -> Unit | None:

@@ -137,7 +137,8 @@ def points(tools: Tools, state: AnswerState) -> None:
     if state.enabled("whole_tables") and state.form != COMPARE:
         chosen = with_whole_tables(tools, state.turn.standalone, chosen, state.corpus)
     if state.enabled("compact_points"):
-        lines = compact_points(chosen, state.form, follow_up=bool(state.turn.earlier))
+        # a clause of a compound question leans on the clause before it, not on a conversation
+        lines = compact_points(chosen, state.form, follow_up=bool(state.history and state.turn.earlier))
         chosen = chosen[:max(cited_numbers("\n".join(lines), len(chosen)), default=0)]
     else:
         lines = point_lines(chosen)

@@ -25,9 +25,15 @@ DOWN = frozenset({
 _WORD = re.compile(r"[a-z]+")
 
 
+_NEGATION = re.compile(r"\b(?:not|no|never|neither|nor)\b|n't\b", re.I)
+
+
 def direction(text: str) -> int:
-    """+1 when the text says up, -1 down, 0 neither or both."""
+    """+1 when the text says up, -1 down, 0 neither, both, or negated ("isn't ahead" is not
+    "behind": it says too little to contradict or be contradicted)."""
     words = set(_WORD.findall(text.lower()))
+    if _NEGATION.search(text):
+        return 0
     return (bool(words & UP) and not words & DOWN) - (bool(words & DOWN) and not words & UP)
 
 
@@ -54,9 +60,22 @@ def contradicting(claim: str, statements: list[str], names: Collection[str] = ()
 
 
 # "Why is X running ahead …?" takes "X is running ahead …" as given: the clause up to the first
-# break, its verb after the auxiliary put back before the clause's first -ing or -ed word.
+# break, the auxiliary put back before its predicate: the first direction word, or the first
+# -ing or -ed word that neither opens the clause nor follows a determiner ("the purchasing rate"
+# and "growing costs" are nouns' words).
 _WHY = re.compile(r"\bwhy(?:'s|\s+(?P<aux>is|are|was|were|has|have|had))?\s+(?P<clause>[^,;?]{8,})", re.I)
-_PARTICIPLE = re.compile(r"\b\w{3,}(?:ing|ed)\b", re.I)
+_PARTICIPLE = re.compile(r"\w{3,}(?:ing|ed)$", re.I)
+_DETERMINER = frozenset({"the", "a", "an", "its", "their", "this", "that", "these", "those", "his", "her", "our", "your"})
+
+
+def _predicate(words: list[str]) -> int | None:
+    """Where the clause's predicate starts, or None."""
+    for n, word in enumerate(words):
+        if word.lower() in UP | DOWN:
+            return n
+        if n and _PARTICIPLE.search(word) and words[n - 1].lower() not in _DETERMINER:
+            return n
+    return None
 
 
 def why_claim(question: str) -> str:
@@ -65,6 +84,6 @@ def why_claim(question: str) -> str:
     if not found:
         return ""
     aux = found.group("aux") or ("is" if "'s" in found.group()[:6] else "")
-    clause = found.group("clause").strip()
-    verb = _PARTICIPLE.search(clause)
-    return f"{clause[:verb.start()]}{aux} {clause[verb.start():]}" if aux and verb else ""
+    words = found.group("clause").split()
+    at = _predicate(words)
+    return " ".join([*words[:at], aux, *words[at:]]) if aux and at else ""

@@ -109,8 +109,8 @@ def _widest(items: list[str]) -> list[str]:
 
 def refused(tools: Tools, state: AnswerState, gap: Decision) -> Answer:
     """The refusal of a question the sources do not cover. A missing version, period or figure
-    ("Trainium 4", "2018"), a qualifier or a premise the document does not share: it says what
-    the document gives instead. A missing plain name ("CEO") or an outside figure: one sentence."""
+    ("Trainium 4", "2018") or a premise the document does not share: it says what the document
+    gives instead. A missing plain name ("CEO") or an outside figure: one sentence."""
     answer = refusal(state.turn, [f.unit for f in state.focused], NOT_COVERED, tools.model)
     closest = state.focused[0]
     if gap.rule == "outside_figure":

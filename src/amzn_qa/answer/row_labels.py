@@ -12,15 +12,18 @@ import re
 from amzn_qa.answer.alignment import missing_qualifiers
 from amzn_qa.answer.answers import composed
 from amzn_qa.answer.comparison import rows_for_tables
-from amzn_qa.answer.filtered_rows import WHICH, tables
+from amzn_qa.answer.filtered_rows import asks_which, tables
 from amzn_qa.answer.retrieval import STOPWORDS, keywords
 from amzn_qa.answer.row_cells import named_row
 from amzn_qa.answer.state import AnswerState, Decision, Tools
 from amzn_qa.answer.text import names
-from amzn_qa.answer.understand import LIST, asking_part
+from amzn_qa.answer.understand import LIST
 from amzn_qa.ingest.documents import Unit, cells, row_label, table_rows, table_title
 
-MIN_ROWS = 3  # fewer rows are a comparison or a look-up, not a list of a table's rows
+MIN_ROWS = 3
+# A question that ranks or counts asks for some rows ("which two risks …", "the most serious").
+_SOME = re.compile(r"\b(?:most|least|top|main|biggest|largest|highest|lowest|worst|best|one|two|three|four|five|\d+)\b",
+                   re.I)  # fewer rows are a comparison or a look-up, not a list of a table's rows
 
 
 def _roots(text: str) -> set[str]:
@@ -42,7 +45,7 @@ def asks_for_labels(question: str, table: list[Unit]) -> bool:
     first_column = cells(table[0])[0][0]
     plural = {w[:-1][:5] for w in re.findall(r"[a-z]{4,}", question.lower()) if w.endswith("s") and not w.endswith("ss")}
     return (named_columns(question, table[0]) == [first_column] and bool(_roots(first_column) & plural)
-            and named_row(set(keywords(question)), table) is None)
+            and named_row(set(keywords(question)), table) is None and not _SOME.search(question))
 
 
 def _about_elsewhere(question: str, rows: list[Unit], corpus: list[Unit], subject: frozenset[str]) -> bool:
@@ -56,7 +59,7 @@ def _about_elsewhere(question: str, rows: list[Unit], corpus: list[Unit], subjec
 def row_labels(tools: Tools, state: AnswerState) -> None:
     """The stage: a list question ("which …") that names a table's label column and no other
     is answered with every row's label."""
-    if state.form != LIST and not WHICH.search(asking_part(state.turn.own)):
+    if state.form != LIST and not asks_which(state.turn.own):
         return
     for retrieved in tables(rows_for_tables([h.unit for h in state.hits], state.corpus)):
         rows = table_rows(retrieved[0], state.corpus) or retrieved

@@ -390,16 +390,21 @@ def without_framing(question: str, vocabulary: Vocabulary) -> str:
 
 
 def without_purpose(question: str) -> str:
-    """The question without the pieces after its last asking one, when they ask nothing: they
-    say what the answer is for ("…? need it for a comparison"), not what is asked ("…? Just
-    list them." asks)."""
-    split = _PIECE_BREAK.split(question.strip())  # piece, break, piece, ...
-    asking = [n for n in range(0, len(split), 2) if split[n].rstrip().endswith("?") or _ASKING_WORD.search(split[n])]
-    return "".join(split[: asking[-1] + 1]) if asking else question
+    """The question without the pieces after its last asking one that say what the answer is
+    for ("…? need it for a comparison"): they ask nothing ("…? Bulleted, please." does)."""
+    split = pieces_of(question)
+    while len(split) > 1 and _PURPOSE.match(split[-1]):
+        split.pop()
+    return " ".join(split)
 
 
-_ASKING_WORD = re.compile(r"\b(?:give|tell|show|list|name|compare|explain|describe|summari[sz]e|what|whats|which|who"
-                          r"|how|when|where|why)\b", re.I)
+def pieces_of(question: str) -> list[str]:
+    """The question's pieces: its sentences, and what stands before a colon, an arrow or a dash."""
+    return [piece for piece in _PIECE_BREAK.split(question.strip())[::2] if piece.strip()]
+
+
+_PURPOSE = re.compile(r"^\W*(?:(?:i|we)\s+)?(?:need|want)\s+(?:it|this|that|them)\s+for\b"
+                      r"|^\W*(?:it'?s|this is|that's)\s+for\b", re.I)
 
 
 # A piece that asks or requests something ("Give me Walmart's revenue.") is no framing, "?" or not.
