@@ -21,7 +21,7 @@ from itertools import groupby
 from amzn_qa.answer.conflicts import cell_value
 from amzn_qa.answer.retrieval import Focused
 from amzn_qa.answer.understand import COMPARE, EXPLAIN, LIST
-from amzn_qa.ingest.documents import row_label, statements, table_title
+from amzn_qa.ingest.documents import Unit, row_label, statements, table_title
 
 _MARKER = re.compile(r"\[(\d+)\]$")
 MAX_CELL_WORDS = 14  # a table cell or list item shown in a list of items
@@ -74,10 +74,14 @@ def _single(focused: Focused, form: str) -> list[str]:
     cut = statements(focused.unit)
     subject = _subject(focused)
     if form == LIST and focused.unit.kind == "list" and len(cut.items) > 1:
-        items = [shortened(item.lstrip("- "), MAX_CELL_WORDS) for item in cut.items]
-        return [f"{subject}:", *(f"  - {item}" for item in items)]
+        return [f"{subject}:", *item_lines(focused.unit)]
     best = shortened(focused.best.lstrip("- "), MAX_POINT_WORDS)
     return [f"{subject} — {best}" if subject else best]
+
+
+def item_lines(unit: Unit) -> list[str]:
+    """A bulleted list's items as a list answer shows them: each within a list item's words."""
+    return [f"  - {shortened(item.lstrip('- '), MAX_CELL_WORDS)}" for item in statements(unit).items]
 
 
 def compact_lines(chosen: list[Focused], form: str, table_of) -> list[str]:

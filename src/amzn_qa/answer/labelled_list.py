@@ -12,7 +12,7 @@ from collections.abc import Collection
 from amzn_qa.answer.alignment import missing_qualifiers
 from amzn_qa.answer.answers import composed
 from amzn_qa.answer.comparison import word_roots
-from amzn_qa.answer.compose import MAX_CELL_WORDS, shortened
+from amzn_qa.answer.compose import item_lines
 from amzn_qa.answer.retrieval import keywords
 from amzn_qa.answer.state import AnswerState, Decision, Tools
 from amzn_qa.answer.understand import LIST
@@ -56,8 +56,7 @@ def list_text(unit: Unit) -> str:
     label, heading = cut.lead.strip().strip("*"), unit.section.rsplit(" > ", 1)[-1]
     if not set(keywords(heading)) & set(keywords(label)):
         label = f"{heading} — {label}"
-    items = [f"  - {shortened(item.lstrip('- '), MAX_CELL_WORDS)}" for item in cut.items]
-    return "\n".join([f"- {label}", *items]) + " [1]"
+    return "\n".join([f"- {label}", *item_lines(unit)]) + " [1]"
 
 
 def labelled_list(tools: Tools, state: AnswerState) -> None:
