@@ -7,16 +7,8 @@ import pytest
 from amzn_qa.answer.row_labels import asks_for_labels, named_columns
 from amzn_qa.ingest.documents import chunk_markdown
 
-RISKS = """# Widget Co
+from .test_filtered_rows import RISKS
 
-## Risks
-
-| Risk | Severity (1-10) | Likelihood | Mitigation |
-|---|---|---|---|
-| **Supplier Failure** | 8 | Medium (30-40%) | Second source qualified |
-| **Demand Shortfall** | 6 | High (60-70%) | Flexible contracts |
-| **Plant Outage** | 6 | Medium (5-10%) | Spare line |
-"""
 ROWS = [u for u in chunk_markdown(RISKS, "widgets.md") if u.kind == "row"]
 
 

@@ -15,6 +15,7 @@ from amzn_qa.answer.comparison import word_roots
 from amzn_qa.answer.compose import item_lines
 from amzn_qa.answer.retrieval import keywords
 from amzn_qa.answer.state import AnswerState, Decision, Tools
+from amzn_qa.answer.text import singular
 from amzn_qa.answer.understand import LIST
 from amzn_qa.ingest.documents import Unit, statements
 
@@ -29,16 +30,12 @@ def label_share(question: str, unit: Unit) -> float:
     return len(label & word_roots(keywords(question))) / len(label) if label else 0.0
 
 
-def _singular(word: str) -> str:
-    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
-
-
 def names_its_names(question: str, unit: Unit, names: Collection[str]) -> bool:
     """The question has every name and number of the list's label, in the singular or plural
     ("AgentCore Technical Risk" is not the list of a question about technical risks in general,
     "Gizmo 2 Metrics" not of one about Gizmo 3)."""
     label = [w for w in _WORD.findall(statements(unit).lead.lower()) if w in names or w[0].isdigit()]
-    return {_singular(w) for w in label} <= {_singular(w) for w in _WORD.findall(question.lower())}
+    return {singular(w) for w in label} <= {singular(w) for w in _WORD.findall(question.lower())}
 
 
 def named_list(question: str, units: list[Unit], names: Collection[str] = ()) -> Unit | None:
@@ -66,7 +63,7 @@ def labelled_list(tools: Tools, state: AnswerState) -> None:
         return
     # The documents' titles name what every list is about ("Amazon"); any other name a label
     # has, the question must have too.
-    names = tools.vocabulary.capitalised - {w for u in state.corpus for w in keywords(u.title)}
+    names = tools.vocabulary.capitalised - set(keywords(" ".join({u.title for u in state.corpus})))
     found = named_list(state.turn.own, [h.unit for h in state.hits], names)
     if found is None or missing_qualifiers(state.turn.own, [found], state.corpus, state.subject):
         return

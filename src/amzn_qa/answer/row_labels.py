@@ -16,21 +16,21 @@ from amzn_qa.answer.filtered_rows import asks_which, tables
 from amzn_qa.answer.retrieval import STOPWORDS, keywords
 from amzn_qa.answer.row_cells import named_row
 from amzn_qa.answer.state import AnswerState, Decision, Tools
-from amzn_qa.answer.text import names
+from amzn_qa.answer.text import names, singular
 from amzn_qa.answer.understand import LIST
 from amzn_qa.ingest.documents import Unit, cells, row_label, table_rows, table_title
 
-MIN_ROWS = 3
+MIN_ROWS = 3  # fewer rows are a comparison or a look-up, not a list of a table's rows
 # A question that ranks or counts asks for some rows ("which two risks …", "the most serious").
 _SOME = re.compile(r"\b(?:most|least|top|main|biggest|largest|highest|lowest|worst|best|one|two|three|four|five|\d+)\b",
-                   re.I)  # fewer rows are a comparison or a look-up, not a list of a table's rows
+                   re.I)
 
 
 def _roots(text: str) -> set[str]:
     """Words by their first five letters, in the singular: "risks" and "Risk", "mitigated" and
     "Mitigation" alike."""
     words = [w for w in re.findall(r"[a-z]{3,}", text.lower()) if w not in STOPWORDS]
-    return {(w[:-1] if w.endswith("s") and not w.endswith("ss") else w)[:5] for w in words}
+    return {singular(w)[:5] for w in words}
 
 
 def named_columns(question: str, row: Unit) -> list[str]:
@@ -43,7 +43,7 @@ def asks_for_labels(question: str, table: list[Unit]) -> bool:
     """The question names the table's label column in the plural ("which risks"), no other
     column and no row by its label (then it asks about that row)."""
     first_column = cells(table[0])[0][0]
-    plural = {w[:-1][:5] for w in re.findall(r"[a-z]{4,}", question.lower()) if w.endswith("s") and not w.endswith("ss")}
+    plural = {singular(w)[:5] for w in re.findall(r"[a-z]+", question.lower()) if singular(w) != w}
     return (named_columns(question, table[0]) == [first_column] and bool(_roots(first_column) & plural)
             and named_row(set(keywords(question)), table) is None and not _SOME.search(question))
 

@@ -116,6 +116,11 @@ def words_of(text: str) -> set[str]:
     }
 
 
+def singular(word: str) -> str:
+    """A lower-case word without a plural "s" ("risks": risk; not "business", "gas")."""
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
+
+
 def adjective_bases(word: str) -> tuple[str, ...]:
     """The names a place adjective may come from ("american": "america"; "european": "europe")."""
     return (word[:-1], word[:-2]) if word.endswith("an") and len(word) > 5 else ()
