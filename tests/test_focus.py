@@ -94,6 +94,8 @@ def test_compound_questions_are_split():
         "What is the store target for 2027?",
     ]
     assert parts("Which partners sell gadgets online?") == ["Which partners sell gadgets online?"]
+    # an acknowledgement before "and" is no question of its own
+    assert parts("OK, and how many stores are there?") == ["OK, and how many stores are there?"]
 
 
 def test_a_list_an_explanation_or_a_comparison_is_answered_whole():

@@ -64,3 +64,24 @@ def test_the_chain_answers_the_same_column_of_the_named_row(chain):
 def test_a_follow_up_that_asks_about_the_earlier_subject_names_no_other_row(corpus):
     assert asked_name("what did that cost?") == set()
     assert asked_name("and for plant outage?") == {"plant", "outage"}
+    assert asked_name("and the plant outage one?") == {"plant", "outage"}
+
+
+PLAN = """# Widget Co
+
+## Capacity
+
+| Metric | Current | 2026 Target | 2027 Target |
+|---|---|---|---|
+| **Plant Output (units)** | 10K | 14K | 20K |
+| **Sites** | 3 | 4 | 6 |
+"""
+
+
+def test_frame_words_may_pile_up_before_the_named_column():
+    plan = chunk_markdown(PLAN, "plan.md")
+    assert asked_name("and what about 2027?") == {"2027"}
+    assert asked_name("ok so how about sites?") == {"site"}
+    earlier = said_cells("plant output now? and the 2026 target?", "14K by 2026.", plan)
+    later = renamed(earlier, asked_name("and what about 2027?"), plan)
+    assert row_label(later.row) == "Plant Output (units)" and later.columns == ("2027 Target",)

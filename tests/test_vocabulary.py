@@ -33,6 +33,10 @@ def vocabulary() -> Vocabulary:
         ("what's the px", "what's the share price"),
         ("is it undersubscribed", "is it undersubscribed"),  # a prefix is no typo of "subscribed"
         ("Rainier chips by YE25", "Rainier chips by year-end 2025"),  # a year-end's short year
+        ("how many availability zones per region", "how many AZs per region"),  # a term of the field
+        ("what thermal design power per chip", "what TDP per chip"),
+        ("a $10B-plus sales figure", "a $10B+ sales figure"),  # a figure's "+" as a word
+        ("robots per fulfilment centre", "robots per fulfillment center"),  # the documents' spelling
     ],
 )
 def test_shorthand_and_misspellings_resolve_to_the_documents_words(vocabulary, typed, resolved):
@@ -46,6 +50,8 @@ def test_shorthand_and_misspellings_resolve_to_the_documents_words(vocabulary, t
         "and hows the unit econ looking",  # "how's" typed without its apostrophe is not "shows"
         "How many robots has Amazon deployed?",  # known words stay as typed
         "Which carriers act as partners?",
+        "How much has Amazon invested in machine learning?",  # terms the documents write stay
+        "is 2 plus 2 still 4",
     ],
 )
 def test_known_and_ordinary_words_are_left_alone(vocabulary, question):

@@ -18,9 +18,12 @@ from amzn_qa.answer.text import figures
 from amzn_qa.answer.understand import COMPARE, DERIVED, History, last_answer
 from amzn_qa.ingest.documents import EMPTY_CELL, Unit, cells, row_label, table_rows
 
-# What a follow-up says around the name it gives: "and for X?", "what about X", "X?", "its X".
-_FRAME = re.compile(r"^\W*(?:and|or|but|also|then|ok(?:ay)?|so|right|what about|how about|same for|same)?\W*"
+# What a follow-up says around the name it gives: "and for X?", "and what about X", "X?", "its X".
+_FRAME = re.compile(r"^\W*(?:(?:and|or|but|also|then|ok(?:ay)?|so|right|what about|how about|same for|same)\b\W*)*"
                     r"(?:(?:for|about|on|with|the|its|their|it's)\s+)*", re.I)
+
+# "the automation one": "one" stands for the earlier answer's kind of row, it names nothing.
+_ONE = re.compile(r"\s+ones?\W*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ _ASKS = re.compile(r"\b(what|which|who|how|when|where|why|did|does|do|is|are|was
 def asked_name(follow_up: str) -> set[str]:
     """The words a follow-up that is only a name names it with ("and for automation ROI?":
     automation, roi); none when it asks something of the earlier subject."""
-    name = _FRAME.sub("", follow_up)
+    name = _ONE.sub("", _FRAME.sub("", follow_up))
     return set() if _ASKS.search(name) else set(keywords(name))
 
 

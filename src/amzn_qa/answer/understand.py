@@ -91,8 +91,7 @@ _COURTESY = re.compile(
 def form_rule(question: str, disabled: Collection[str] = ()) -> tuple[str, str]:
     """The answer form and the name of the form rule that chose it ("" when none matched);
     rules named in `disabled` are not tried."""
-    framed = asking_part(without_purpose(question))
-    asked = _COURTESY.sub("", framed) or framed
+    asked = asking_part(without_purpose(question))
     return next(((form, rule) for rule, pattern, form in FORM_RULES
                  if rule not in disabled and pattern.search(asked)), (FACT, ""))
 
@@ -360,7 +359,7 @@ def substituted(follow_up: str, earlier: str) -> str:
 # about the asker ("I'm writing a paper on MLOps tooling.", "VC here."), or a lead-in such as
 # "As a CTO shortlisting platforms:" or "Bottom line for the board:" before the question.
 _FRAMING = re.compile(
-    r"^\W*(?:for (?:a|an|my|our|your|this) [^,?]{1,60},\s*"
+    r"^\W*(?:for (?:a|an|my|our|your|this) [^,?:]{1,60},\s*"
     r"|(?:i|i'm|i am|we|we're|we are|my|our)\b[^.?!]*[.!]\s+"
     r"|[^.?!:]{1,40}\bhere\s*[.!:,]\s+"
     r"|(?:as|for|re|regarding|bottom line|quick|context|background|question|fyi)\b[^.?!:]{0,60}:\s+"
@@ -421,7 +420,8 @@ def _frames(piece: str, vocabulary: Vocabulary) -> bool:
 def asking_part(question: str) -> str:
     """The question without what frames it: its names are what the answer must be about."""
     asked = _ASKED_AFTER.sub("", question) or question
-    return _FRAMING.sub("", asked) or asked
+    asked = _FRAMING.sub("", asked) or asked
+    return _COURTESY.sub("", asked) or asked
 
 
 _NAMED_ONLY = re.compile(r"^(?:(?:q|question|for|about|with|on)\s+)*", re.I)
@@ -505,6 +505,12 @@ _CLAUSE_BREAK = re.compile(
 _TWO_PERIODS = re.compile(r"\b((?:Q[1-4] )?20\d\d|Q[1-4])\s+and\s+((?:Q[1-4] )?20\d\d|Q[1-4])\b")
 
 
+def _asks(clause: str) -> bool:
+    """A clause of more than two words, or one with a figure: "OK, and how many …" opens with
+    an acknowledgement, not a question of its own."""
+    return len(clause.split()) > 2 or bool(re.search(r"\d", clause))
+
+
 def split_question(turn: Turn, disabled: Collection[str] = ()) -> list[Turn]:
     """A compound fact question as the simple questions it asks, each answered on its own: a
     small model given "X, and what is Y?" answers one half. Clauses joined by "and" and two
@@ -517,7 +523,7 @@ def split_question(turn: Turn, disabled: Collection[str] = ()) -> list[Turn]:
     if _TWO_PERIODS.search(asked):
         parts = [(_TWO_PERIODS.sub(lambda m: m.group(g), asked, count=1), "") for g in (1, 2)]
     else:
-        clauses = [p.strip(" ,;?") + "?" for p in _CLAUSE_BREAK.split(asked) if p.strip(" ,;?")]
+        clauses = [p.strip(" ,;?") + "?" for p in _CLAUSE_BREAK.split(asked) if _asks(p.strip(" ,;?"))]
         # A later clause that names nothing leans on the first ("..., and what is the target?").
         parts = [(c, "" if n == 0 or names(c) else clauses[0]) for n, c in enumerate(clauses)]
     if len(parts) < 2:

@@ -40,6 +40,20 @@ ANALYST_IDIOMS = {
     "up against": "competitors competition", "rivals": "competitors", "rival": "competitor",
     "upside": "opportunity potential", "bull case": "opportunity potential",
 }
+# Terms of the field (cloud, chips, finance, advertising; not this report's) and their usual
+# abbreviations: a question that spells one out finds the abbreviation a document uses instead.
+FIELD_ABBREVIATIONS = {
+    "availability zone": "AZ", "thermal design power": "TDP", "content delivery network": "CDN",
+    "total addressable market": "TAM", "return on investment": "ROI", "key performance indicator": "KPI",
+    "large language model": "LLM", "graphics processing unit": "GPU", "software development kit": "SDK",
+    "integrated development environment": "IDE", "stock keeping unit": "SKU", "search engine optimization": "SEO",
+    "search engine optimisation": "SEO", "connected tv": "CTV", "demand side platform": "DSP",
+    "trailing twelve months": "TTM", "artificial intelligence": "AI", "machine learning": "ML",
+    "general data protection regulation": "GDPR", "bottom line up front": "BLUF",
+}
+_FIELD_TERM = re.compile(
+    r"\b(" + "|".join(t.replace(" ", r"[\s-]+") for t in sorted(FIELD_ABBREVIATIONS, key=len, reverse=True)) + r")(s?)\b", re.I
+)
 _IDIOM = re.compile(r"\b(" + "|".join(sorted(map(re.escape, ANALYST_IDIOMS), key=len, reverse=True)) + r")\b", re.I)
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z/]*[A-Za-z0-9]|[A-Za-z]")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
@@ -61,6 +75,16 @@ _UNITS = {w: str(n) for n, w in enumerate("one two three four five six seven eig
 # "YE25", "EOY'25": the end of a year written with two digits, as documents write it (year-end 2025).
 _SHORT_YEAR_END = re.compile(r"\b(?:ye|eoy|fye)\s?'?(\d{2})\b(?!\d)", re.I)
 # Two capitalised words typed apart ("Data Hub"), perhaps a name the documents write as one.
+# British and American spellings of one word, each way: "centre"/"center", "labour"/"labor",
+# "optimise"/"optimize", "analyse"/"analyze", "modelling"/"modeling", "catalogue"/"catalog".
+_SPELLING_SWAPS = [(re.compile(pattern), spelled) for pattern, spelled in (
+    (r"(?<=[^aeiou])re(s?)$", r"er\1"), (r"(?<=[^aeiou])er(s?)$", r"re\1"), (r"(?<=\w{3})our(s?|ed|ing)$", r"or\1"),
+    (r"(?<=\w{2}[^o])or(s?|ed|ing)$", r"our\1"), (r"is(e|es|ed|ing|ation|ations)$", r"iz\1"), (r"iz(e|es|ed|ing|ation|ations)$", r"is\1"),
+    (r"ys(e|es|ed|ing)$", r"yz\1"), (r"yz(e|es|ed|ing)$", r"ys\1"), (r"ll(ed|ing|er|ers)$", r"l\1"),
+    (r"(?<=[^aeiou][aeiou])l(ed|ing|er|ers)$", r"ll\1"), (r"ogue(s?)$", r"og\1"), (r"ence$", r"ense"),
+)]
+# "$10B-plus", "10K plus": a figure's "+" written as a word (not "2 plus 2").
+_WORDED_PLUS = re.compile(r"(\d[\d.,]*[KMBT%]?)[\s-]plus\b(?!\s*\d)", re.I)
 _SPLIT_NAME = re.compile(r"\b(?=([A-Z][a-z]+) ([A-Z][a-z]+)\b)")  # every pair: "Does Data Hub"
 
 
@@ -142,6 +166,8 @@ class Vocabulary:
         question = worded_quarters(question)
         question = self._joined(question)
         question = _IDIOM.sub(lambda m: f"{m.group()} ({ANALYST_IDIOMS[m.group().lower()]})", question)
+        question = _WORDED_PLUS.sub(r"\1+", question)
+        question = self._as_abbreviations(question)
         question = _PHRASE.sub(lambda m: self._as_acronym(m.group()), question)
         return _TOKEN.sub(lambda m: self._resolved_word(m.group()), question)
 
@@ -161,6 +187,18 @@ class Vocabulary:
     def foreign(self, name: str) -> bool:
         """A name none of whose words the documents use ("Monday", "LinkedIn")."""
         return not any(known_word(w.lower(), self.words) for w in _WORD.findall(name))
+
+    def _as_abbreviations(self, question: str) -> str:
+        """A term of the field spelled out where the documents only use its abbreviation,
+        written as they write it ("availability zones" -> "AZs")."""
+        def abbreviated(match: re.Match) -> str:
+            short = FIELD_ABBREVIATIONS[" ".join(re.split(r"[\s-]+", match.group(1).lower()))].lower()
+            plural = f"{short}s" if match.group(2) else short
+            return self.names.get(plural) or self.names.get(short) or match.group()
+        return _FIELD_TERM.sub(lambda m: m.group() if self._writes(m.group(1)) else abbreviated(m), question)
+
+    def _writes(self, term: str) -> bool:
+        return all(w.lower() in self.words for w in re.split(r"[\s-]+", term))
 
     def _as_acronym(self, phrase: str) -> str:
         """A name the documents do not spell out, written as the acronym they use for it
@@ -186,10 +224,19 @@ class Vocabulary:
             # The documents never write this acronym, so their name replaces it: a check that the
             # sources mention what was asked then looks for the name they do write.
             return next(iter(self.acronyms[lower]))
+        other = self._other_spelling(lower)
+        if other:
+            return other
         # "hows", "whats": an English word with its "'s" typed without the apostrophe.
         if (len(lower) < 3 and not _CODE.fullmatch(lower)) or "/" in lower or lower in english_words() or lower.removesuffix("s") in english_words():
             return word
         return self._abbreviated(lower) or self._misspelled(lower) or word
+
+    def _other_spelling(self, word: str) -> str | None:
+        """The documents' British or American spelling of the word ("centre" -> "center",
+        "labor" -> "labour", "optimise" -> "optimize"), if they write it so."""
+        variants = {pattern.sub(spelled, word) for pattern, spelled in _SPELLING_SWAPS}
+        return next((v for v in sorted(variants) if v != word and v in self.words), None)
 
     def _misspelled(self, word: str) -> str | None:
         """The documents' word closest in spelling ("Bedrok" -> "Bedrock"), if close enough."""
