@@ -17,3 +17,39 @@ def test_a_who_question_that_asks_for_no_person_is_left_alone():
     for question in ("who competes with Widgetron?", "Who is Widgetron for?", "Who are WidgetCo's customers?",
                      "which chips does WidgetCo make?"):
         assert _names_nobody(AnswerState(question), Draft.of("Shoppers [1].", [])) is None
+
+
+CHIPS = """# Gizmo Co
+
+## Chips
+
+**Gizmo 3 (next generation):**
+- Speed: ~40% faster than Gizmo 2
+
+| Chip | Price |
+|---|---|
+| **Gizmo 2** | ~$5K |
+"""
+
+
+def _chips_state(question: str) -> tuple[AnswerState, list]:
+    from amzn_qa.answer.retrieval import Focused
+    from amzn_qa.ingest.documents import chunk_markdown, statements
+
+    corpus = chunk_markdown(CHIPS, "chips.md")
+    units = [u for u in corpus if u.kind in ("list", "row")]
+    state = AnswerState(question, corpus=corpus)
+    state.focused = [Focused(u, statements(u).view(range(len(statements(u).items))), 1.0, statements(u).items[0])
+                     for u in units]
+    return state, units
+
+
+def test_a_draft_citing_a_neighbour_shows_the_best_passage_when_it_is_about_what_was_asked():
+    from amzn_qa.answer.checks import _off_topic
+
+    state, units = _chips_state("how much faster is Gizmo 3?")
+    draft = Draft.of("~$5K [2]", units)
+    draft.numbers = [2]
+    assert _off_topic(state, draft).shows == "best_passage"
+    state.focused.reverse()  # the best passage is the neighbour's: evidence, not an answer
+    assert _off_topic(state, draft).shows == "evidence"

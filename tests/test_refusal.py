@@ -57,12 +57,14 @@ TABLE = [
     ("Is Curo's $19/month subscription cheaper than GitHub Copilot's?", ["Competing with GitHub Copilot"], FACT,
      "absent_specifics"),  # an offered price, and no price of Curo's to check it against
     ("ok and Graviton 4 pricing / adoption", ["Chip: Graviton 4"], FACT, "blank_cell"),  # as read after its first turn
+    ("what's sagemaker rev run-rate", ["Not separately reported"], FACT, "blank_cell"),  # an entry saying so
     # answered: the sources cover them
     ("What does a Trainium 2 chip cost per the analyst?", ["~$50-70K per chip", "Trainium 2 Status"], FACT, None),
     ("25% — is that the share of EC2 instances running on Graviton, or am I off?",
      ["~15% of EC2 instances"], FACT, None),  # an offered figure is a claim to check, not a qualifier
     ("what's the midpoint of aws's 2027 power capacity goal? single number", ["24-28GW"], FACT, None),
     ("why is graviton adoption lagging if it's cheaper", ["slower than expected"], EXPLAIN, None),  # the premise holds
+    ("Does Amazon report SageMaker revenue separately?", ["Not separately reported"], FACT, None),  # asks just that
 ]
 
 

@@ -19,13 +19,14 @@ from amzn_qa.answer.understand import LIST, pieces_of
 from amzn_qa.ingest.documents import Unit, cells, row_label, table_title
 
 _TOKEN = re.compile(r"[a-z]+|\d+(?:\.\d+)?")
-# "Which risks are ..." picks rows whatever form its other words suggest ("risks" reads as an
-# explanation's word).
-_WHICH = re.compile(r"^\W*which\b", re.I)
+# "Which risks are ...", "What technical risks are ..." pick rows whatever form their other words
+# suggest ("risks" reads as an explanation's word).
+_WHICH = re.compile(r"^\W*(?:which\b|what (?:[a-z-]+ ){0,2}[a-z-]+s (?:are|were)\b)", re.I)
 
 
 def asks_which(question: str) -> bool:
-    """A piece of the question opens with "which" ("Slide title — which risks …?")."""
+    """A piece of the question opens with "which" ("Slide title — which risks …?") or "what
+    <things> are"."""
     return any(_WHICH.match(piece) for piece in pieces_of(question))
 MIN_PREFIX = 3  # "sev" names "Severity"; shorter is too often a word of its own
 

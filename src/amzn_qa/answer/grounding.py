@@ -112,10 +112,16 @@ _CLAUSE_BREAK = re.compile(r"[;()\n]|[,.:]\s")
 _SHORT_CLAUSE_WORDS = 5
 
 
-def _money_values(evidence: str) -> set[float]:
-    """The values the evidence gives as money (or a share of it): written with "$" or "%", or
-    the one figure of a short clause that names money ("2B partner investment")."""
-    values = {v for f in figures(evidence) if "$" in f.surface or "%" in f.surface for v in f.values}
+# A question that names the currency, not a figure of it ("in $ terms", "the dollar figure"):
+# it asks for an amount of money, and a share of one ("150% growth") is not that.
+_CURRENCY_ASKED = re.compile(r"\$(?!\s?\d)|\b(?:dollars?|usd)\b", re.IGNORECASE)
+
+
+def _money_values(evidence: str, shares: bool = True) -> set[float]:
+    """The values the evidence gives as money (or, with `shares`, a share of it): written with
+    "$" (or "%"), or the one figure of a short clause that names money ("2B partner investment")."""
+    marks = ("$", "%") if shares else ("$",)
+    values = {v for f in figures(evidence) if any(m in f.surface for m in marks) for v in f.values}
     for clause in _CLAUSE_BREAK.split(evidence):
         found = figures(clause)
         if len(found) == 1 and len(clause.split()) <= _SHORT_CLAUSE_WORDS and _MONEY_WORDS.search(clause):
@@ -133,7 +139,12 @@ def wrong_kind_of_figure(question: str, answer: str, evidence: str) -> bool:
         return False
     if _SHARE_QUESTION.search(question) and not _SHARE.search(CITATION.sub(" ", answer)):
         return True
-    if not _MONEY_WORDS.search(question) or _DURATION_QUESTION.search(question):
+    if _DURATION_QUESTION.search(question):
+        return False
+    if _CURRENCY_ASKED.search(question):
+        money = _money_values(evidence, shares=False)
+        return not any("$" in f.surface or f.values & money for f in found)
+    if not _MONEY_WORDS.search(question):
         return False
     money = _money_values(evidence)
     return not any("$" in f.surface or "%" in f.surface or f.values & money for f in found)

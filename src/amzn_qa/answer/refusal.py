@@ -11,7 +11,8 @@ The rules, in the order they are tried (each may be switched off by name):
   expectations?") that a source states the opposite of ("slower than expected");
 - `absent_specifics`: a name, code or figure of the question that no source mentions;
 - `addresses_assistant`: the only matching sources speak to an AI assistant;
-- `blank_cell`: the best match is a table cell the analysis left blank.
+- `blank_cell`: the best match is a table cell the analysis left blank, or an entry that says its
+  figure is not given ("Revenue: Not separately reported").
 A refusal says what the document does not give and, for a near miss or a premise, what it gives
 instead. What is then shown is held to the sources it shows: points (answer/points.py) and the
 model's draft (answer/checks.py) are refused when those sources lack a name the question
@@ -25,7 +26,8 @@ import re
 from amzn_qa.answer.answers import NOT_COVERED, Answer, citation, gives_instead, not_given, refusal, with_evidence
 from amzn_qa.answer.grounding import unsupported
 from amzn_qa.answer.premises import contradicting, why_claim
-from amzn_qa.answer.retrieval import Focused
+from amzn_qa.answer.comparison import word_roots
+from amzn_qa.answer.retrieval import Focused, keywords
 from amzn_qa.answer.state import AnswerState, Decision, Tools
 from amzn_qa.answer.understand import asking_part, events, market_figures, premise
 from amzn_qa.ingest.documents import statements
@@ -101,6 +103,19 @@ GAPS = (
 )
 
 
+# An entry whose value says the figure is not given ("Revenue: Not separately reported"), in any
+# report's words.
+_NOT_GIVEN = re.compile(r":\s*(?:not (?:separately |publicly )?(?:reported|disclosed|broken out|given|available)"
+                        r"|undisclosed|unannounced|unknown)\b", re.I)
+
+
+def not_given_entry(statement: str, question: str) -> bool:
+    """The statement is an entry that says its figure is not given, and the question does not
+    ask about that very thing ("Does Amazon report it separately?" is answered by it)."""
+    found = _NOT_GIVEN.search(statement)
+    return bool(found) and not word_roots(keywords(found.group())) & word_roots(keywords(question))
+
+
 def _widest(items: list[str]) -> list[str]:
     """The items that are not part of another ("Trainium 4", not also "4")."""
     unique = list(dict.fromkeys(items))
@@ -138,8 +153,9 @@ def refuse(tools: Tools, state: AnswerState) -> None:
         reason = "The only matching passages address an AI assistant."
         answer = with_evidence(refusal(state.turn, units, "", tools.model), state.focused, reason)
         state.decide(answer, Decision("addresses_assistant", [best.unit.id], reason))
-    elif best.is_blank and state.enabled("blank_cell"):
-        text = f"The document does not give this; the analysis leaves that entry blank: “{best.view}” [1]"
+    elif (best.is_blank or not_given_entry(best.best, state.turn.own)) and state.enabled("blank_cell"):
+        says = "leaves that entry blank" if best.is_blank else "says"
+        text = f"The document does not give this; the analysis {says}: “{best.view}” [1]"
         answer = refusal(state.turn, units, text, tools.model)
         answer.citations = [citation(1, best.unit, "", best.view)]
         state.decide(answer, Decision("blank_cell", [best.unit.id], f"the best match is a blank cell: {best.best}"))
