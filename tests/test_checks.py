@@ -53,3 +53,14 @@ def test_a_draft_citing_a_neighbour_shows_the_best_passage_when_it_is_about_what
     assert _off_topic(state, draft).shows == "best_passage"
     state.focused.reverse()  # the best passage is the neighbour's: evidence, not an answer
     assert _off_topic(state, draft).shows == "evidence"
+
+
+
+def test_the_best_passage_without_a_figure_of_the_asked_kind_is_no_answer():
+    from amzn_qa.answer.checks import _off_topic
+
+    for question in ("what is the price of Gizmo 3?", "how many customers use Gizmo 3?"):
+        state, units = _chips_state(question)
+        draft = Draft.of("~$5K [2]", units)
+        draft.numbers = [2]
+        assert _off_topic(state, draft).shows == "evidence"

@@ -96,6 +96,8 @@ def test_compound_questions_are_split():
     assert parts("Which partners sell gadgets online?") == ["Which partners sell gadgets online?"]
     # an acknowledgement before "and" is no question of its own
     assert parts("OK, and how many stores are there?") == ["OK, and how many stores are there?"]
+    assert parts("Ok cool thanks, and how many stores are there?") == ["Ok cool thanks, and how many stores are there?"]
+    assert len(parts("Store count, and what is the 2027 target?")) == 2  # a terse clause still asks
 
 
 def test_a_list_an_explanation_or_a_comparison_is_answered_whole():

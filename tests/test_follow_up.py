@@ -65,6 +65,7 @@ def test_a_follow_up_that_asks_about_the_earlier_subject_names_no_other_row(corp
     assert asked_name("what did that cost?") == set()
     assert asked_name("and for plant outage?") == {"plant", "outage"}
     assert asked_name("and the plant outage one?") == {"plant", "outage"}
+    assert asked_name("and for phase one?") == {"phase", "one"}
 
 
 PLAN = """# Widget Co

@@ -130,7 +130,8 @@ def test_a_money_question_needs_a_money_figure():
     assert not wrong_kind_of_figure("How long did they spend developing it?", "20 months [1]", "After 20-month build.")
     # a question that names the currency asks for money, not a share of it
     assert wrong_kind_of_figure("gizmo revenue in $ terms", "~20% [1]", evidence)
-    assert not wrong_kind_of_figure("gizmo $/chip est?", "~$50-70K [1]", evidence)
+    assert wrong_kind_of_figure("what's the dollar figure for gizmo revenue?", "~20% [1]", evidence)
+    assert not wrong_kind_of_figure("What percentage of revenue is billed in US dollars?", "~20% [1]", evidence)
 
 
 def test_a_margin_or_percentage_question_needs_a_share():

@@ -65,6 +65,7 @@ TABLE = [
     ("what's the midpoint of aws's 2027 power capacity goal? single number", ["24-28GW"], FACT, None),
     ("why is graviton adoption lagging if it's cheaper", ["slower than expected"], EXPLAIN, None),  # the premise holds
     ("Does Amazon report SageMaker revenue separately?", ["Not separately reported"], FACT, None),  # asks just that
+    ("Is SageMaker revenue disclosed?", ["Not separately reported"], FACT, None),
 ]
 
 

@@ -52,6 +52,8 @@ def test_shorthand_and_misspellings_resolve_to_the_documents_words(vocabulary, t
         "Which carriers act as partners?",
         "How much has Amazon invested in machine learning?",  # terms the documents write stay
         "is 2 plus 2 still 4",
+        "Graviton 4 plus Trainium 3 adoption",  # a name's number, not a figure
+        "are shelves filled before pre-tax cutoffs",  # "filled" is no spelling of "filed"
     ],
 )
 def test_known_and_ordinary_words_are_left_alone(vocabulary, question):

@@ -16,8 +16,8 @@ from amzn_qa.answer.answers import (
 from amzn_qa.answer.alignment import missing_qualifiers
 from amzn_qa.answer.arithmetic import Quantity, quantities
 from amzn_qa.answer.grounding import (
-    cells_holding, grounding_problems, labelled_cell, not_the_asked_period, off_topic, only_a_label, other_period,
-    says_nothing_new, support_score, unsupported_wording, whole_cell, wrong_kind_of_figure,
+    asks_for_money, asks_for_share, cells_holding, grounding_problems, labelled_cell, not_the_asked_period, off_topic,
+    only_a_label, other_period, says_nothing_new, support_score, unsupported_wording, whole_cell, wrong_kind_of_figure,
 )
 from amzn_qa.answer.markers import cited_numbers, keep_citations
 from amzn_qa.answer.points import as_points
@@ -249,10 +249,20 @@ def _answers_itself(state: AnswerState, best: Focused) -> bool:
     asked, unit = asking_part(state.turn.own), best.unit
     words = set(keywords(asked))
     return (not off_topic(asked, unit.evidence_text, _section_text([unit], state.corpus))
-            and not missing_qualifiers(state.turn.own, [unit], state.corpus, state.subject)
+            and not missing_qualifiers(asked, [unit], state.corpus, state.subject)
             and len(words & set(keywords(unit.evidence_text))) >= MIN_ASKED_SHARE * len(words)
-            and not (asks_for_amount(asked) and not quantities(best.view))
-            and not wrong_kind_of_figure(asked, best.view, unit.evidence_text))
+            and (not asks_for_amount(asked) or _gives_asked_kind(asked, best.view)))
+
+
+def _gives_asked_kind(asked: str, text: str) -> bool:
+    """The text has a figure of the kind the question asks for: money written as money for a
+    price or a cost, a share for a percentage, a count or a unit for "how many", else any."""
+    kinds = {q.kind for q in quantities(text)}
+    if asks_for_money(asked):
+        return "$" in kinds
+    if asks_for_share(asked):
+        return "%" in kinds
+    return bool(kinds - {"$", "%"}) if re.search(r"\bhow many\b", asked, re.I) else bool(kinds)
 
 
 def _misaligned(state: AnswerState, draft: Draft) -> Verdict | None:

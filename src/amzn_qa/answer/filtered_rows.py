@@ -21,7 +21,7 @@ from amzn_qa.ingest.documents import Unit, cells, row_label, table_title
 _TOKEN = re.compile(r"[a-z]+|\d+(?:\.\d+)?")
 # "Which risks are ...", "What technical risks are ..." pick rows whatever form their other words
 # suggest ("risks" reads as an explanation's word).
-_WHICH = re.compile(r"^\W*(?:which\b|what (?:[a-z-]+ ){0,2}[a-z-]+s (?:are|were)\b)", re.I)
+_WHICH = re.compile(r"^\W*(?:which\b|what (?:(?!of\b)[a-z-]+ ){0,2}[a-z-]+s (?:are|were)\b)", re.I)  # not "what share of"
 
 
 def asks_which(question: str) -> bool:

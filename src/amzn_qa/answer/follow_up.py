@@ -22,8 +22,9 @@ from amzn_qa.ingest.documents import EMPTY_CELL, Unit, cells, row_label, table_r
 _FRAME = re.compile(r"^\W*(?:(?:and|or|but|also|then|ok(?:ay)?|so|right|what about|how about|same for|same)\b\W*)*"
                     r"(?:(?:for|about|on|with|the|its|their|it's)\s+)*", re.I)
 
-# "the automation one": "one" stands for the earlier answer's kind of row, it names nothing.
-_ONE = re.compile(r"\s+ones?\W*$", re.I)
+# "the automation one": "one" stands for the earlier answer's kind of row, it names nothing
+# ("phase one", with no "the", is a name).
+_ONE = re.compile(r"(?<=\bthe )((?:[\w-]+\s+){1,3})ones?\W*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ _ASKS = re.compile(r"\b(what|which|who|how|when|where|why|did|does|do|is|are|was
 def asked_name(follow_up: str) -> set[str]:
     """The words a follow-up that is only a name names it with ("and for automation ROI?":
     automation, roi); none when it asks something of the earlier subject."""
-    name = _ONE.sub("", _FRAME.sub("", follow_up))
+    name = _FRAME.sub("", _ONE.sub(r"\1", follow_up))
     return set() if _ASKS.search(name) else set(keywords(name))
 
 

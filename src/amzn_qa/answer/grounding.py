@@ -114,7 +114,10 @@ _SHORT_CLAUSE_WORDS = 5
 
 # A question that names the currency, not a figure of it ("in $ terms", "the dollar figure"):
 # it asks for an amount of money, and a share of one ("150% growth") is not that.
-_CURRENCY_ASKED = re.compile(r"\$(?!\s?\d)|\b(?:dollars?|usd)\b", re.IGNORECASE)
+_CURRENCY_ASKED = re.compile(
+    r"\bin (?:\$|dollars?\b|usd\b)|(?:\$|\bdollar|\busd)\s?(?:figure|amount|value|terms|number)\b"
+    r"|\bhow many dollars\b|\$/", re.IGNORECASE,
+)
 
 
 def _money_values(evidence: str, shares: bool = True) -> set[float]:
@@ -124,9 +127,18 @@ def _money_values(evidence: str, shares: bool = True) -> set[float]:
     values = {v for f in figures(evidence) if any(m in f.surface for m in marks) for v in f.values}
     for clause in _CLAUSE_BREAK.split(evidence):
         found = figures(clause)
-        if len(found) == 1 and len(clause.split()) <= _SHORT_CLAUSE_WORDS and _MONEY_WORDS.search(clause):
+        if len(found) == 1 and len(clause.split()) <= _SHORT_CLAUSE_WORDS and _MONEY_WORDS.search(clause) \
+                and (shares or "%" not in found[0].surface):
             values |= found[0].values
     return values
+
+
+def asks_for_money(question: str) -> bool:
+    return bool(_MONEY_WORDS.search(question) or _CURRENCY_ASKED.search(question))
+
+
+def asks_for_share(question: str) -> bool:
+    return bool(_SHARE_QUESTION.search(question))
 
 
 def wrong_kind_of_figure(question: str, answer: str, evidence: str) -> bool:
@@ -137,8 +149,8 @@ def wrong_kind_of_figure(question: str, answer: str, evidence: str) -> bool:
     found = figures(CITATION.sub(" ", answer))
     if not found:
         return False
-    if _SHARE_QUESTION.search(question) and not _SHARE.search(CITATION.sub(" ", answer)):
-        return True
+    if _SHARE_QUESTION.search(question):
+        return not _SHARE.search(CITATION.sub(" ", answer))
     if _DURATION_QUESTION.search(question):
         return False
     if _CURRENCY_ASKED.search(question):

@@ -26,8 +26,7 @@ import re
 from amzn_qa.answer.answers import NOT_COVERED, Answer, citation, gives_instead, not_given, refusal, with_evidence
 from amzn_qa.answer.grounding import unsupported
 from amzn_qa.answer.premises import contradicting, why_claim
-from amzn_qa.answer.comparison import word_roots
-from amzn_qa.answer.retrieval import Focused, keywords
+from amzn_qa.answer.retrieval import Focused
 from amzn_qa.answer.state import AnswerState, Decision, Tools
 from amzn_qa.answer.understand import asking_part, events, market_figures, premise
 from amzn_qa.ingest.documents import statements
@@ -103,17 +102,19 @@ GAPS = (
 )
 
 
-# An entry whose value says the figure is not given ("Revenue: Not separately reported"), in any
-# report's words.
-_NOT_GIVEN = re.compile(r":\s*(?:not (?:separately |publicly )?(?:reported|disclosed|broken out|given|available)"
-                        r"|undisclosed|unannounced|unknown)\b", re.I)
+# An entry whose whole value says the figure is not given ("Revenue: Not separately reported;
+# part of AWS revenue"), in any report's words.
+_NOT_GIVEN = re.compile(r":\s*(?:not (?:separately |publicly )?(?:reported|disclosed|broken out|given)"
+                        r"|undisclosed|unannounced|unknown)\s*(?:[;(.]|$)", re.I)
+# A yes/no question ("Is it disclosed?", "Does Amazon report it separately?") is answered by such
+# an entry; a question after the figure is not.
+_YES_NO = re.compile(r"^\W*(?:is|are|was|were|does|do|did|has|have|can|will)\b", re.I)
 
 
 def not_given_entry(statement: str, question: str) -> bool:
-    """The statement is an entry that says its figure is not given, and the question does not
-    ask about that very thing ("Does Amazon report it separately?" is answered by it)."""
-    found = _NOT_GIVEN.search(statement)
-    return bool(found) and not word_roots(keywords(found.group())) & word_roots(keywords(question))
+    """The statement is an entry that says its figure is not given, and the question asks for
+    that figure, not whether it is given."""
+    return bool(_NOT_GIVEN.search(statement)) and not _YES_NO.match(asking_part(question))
 
 
 def _widest(items: list[str]) -> list[str]:
@@ -158,4 +159,4 @@ def refuse(tools: Tools, state: AnswerState) -> None:
         text = f"The document does not give this; the analysis {says}: “{best.view}” [1]"
         answer = refusal(state.turn, units, text, tools.model)
         answer.citations = [citation(1, best.unit, "", best.view)]
-        state.decide(answer, Decision("blank_cell", [best.unit.id], f"the best match is a blank cell: {best.best}"))
+        state.decide(answer, Decision("blank_cell", [best.unit.id], f"the best match gives no figure: {best.best}"))

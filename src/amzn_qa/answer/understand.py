@@ -80,10 +80,11 @@ FORM_RULES = (("derived_form", _DERIVED, DERIVED), ("compare_form", _COMPARE, CO
               ("list_command_form", _LIST_COMMAND, LIST), ("explain_form", _EXPLAIN, EXPLAIN), ("list_form", _LIST, LIST))
 
 
-# Courtesy before the question proper ("Please enumerate ...", "Could you list ..."): the form
-# rules that read how a question opens read what follows it.
+# Courtesy and acknowledgement before the question proper ("Please enumerate ...", "Could you
+# list ...", "OK thanks, and ..."): what a question asks (`asking_part`), and so the form rules
+# that read how it opens, follow it.
 _COURTESY = re.compile(
-    r"^\W*(?:(?:please|pls|plz|kindly|hi|hey|ok(?:ay)?)\b\W*"
+    r"^\W*(?:(?:please|pls|plz|kindly|hi|hey|ok(?:ay)?|thanks|thank you|got it|cool|great|sure|alright|right)\b\W*"
     r"|(?:could|can|would|will) you(?: please| kindly)?\s+(?:(?:tell|give|show) me\s+)?)+", re.I
 )
 
@@ -420,6 +421,7 @@ def _frames(piece: str, vocabulary: Vocabulary) -> bool:
 def asking_part(question: str) -> str:
     """The question without what frames it: its names are what the answer must be about."""
     asked = _ASKED_AFTER.sub("", question) or question
+    asked = _COURTESY.sub("", asked) or asked  # "Hi! I am writing …. Which …": courtesy, then framing
     asked = _FRAMING.sub("", asked) or asked
     return _COURTESY.sub("", asked) or asked
 
@@ -506,9 +508,9 @@ _TWO_PERIODS = re.compile(r"\b((?:Q[1-4] )?20\d\d|Q[1-4])\s+and\s+((?:Q[1-4] )?2
 
 
 def _asks(clause: str) -> bool:
-    """A clause of more than two words, or one with a figure: "OK, and how many …" opens with
-    an acknowledgement, not a question of its own."""
-    return len(clause.split()) > 2 or bool(re.search(r"\d", clause))
+    """A clause that is more than courtesy: "OK thanks, and how many …" opens with an
+    acknowledgement, not a question of its own."""
+    return bool(_COURTESY.sub("", clause).strip(" ,;.!?"))
 
 
 def split_question(turn: Turn, disabled: Collection[str] = ()) -> list[Turn]:

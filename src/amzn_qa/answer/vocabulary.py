@@ -4,7 +4,10 @@ shorthand resolved to the words the index uses, before retrieval and the coverag
 Analysts type "trainum", "Bedrok", "trn2" and "capex"; the document writes "Trainium",
 "Bedrock", "Trainium 2" and "capital expenditure". Only words that are neither in the
 documents nor ordinary English (a whole word of the embedding model's WordPiece vocabulary) are
-resolved, so "weather" is never turned into "whether" and an off-topic question stays off-topic.
+corrected, so "weather" is never turned into "whether" and an off-topic question stays off-topic.
+Ordinary English the documents spell otherwise is written their way: a British or American
+spelling ("centre", "center"), a term of the field they only abbreviate ("availability zones":
+"AZs"), a figure's worded "plus" ("$10B-plus": "$10B+").
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ FIELD_ABBREVIATIONS = {
     "integrated development environment": "IDE", "stock keeping unit": "SKU", "search engine optimization": "SEO",
     "search engine optimisation": "SEO", "connected tv": "CTV", "demand side platform": "DSP",
     "trailing twelve months": "TTM", "artificial intelligence": "AI", "machine learning": "ML",
-    "general data protection regulation": "GDPR", "bottom line up front": "BLUF",
+    "general data protection regulation": "GDPR",
 }
 _FIELD_TERM = re.compile(
     r"\b(" + "|".join(t.replace(" ", r"[\s-]+") for t in sorted(FIELD_ABBREVIATIONS, key=len, reverse=True)) + r")(s?)\b", re.I
@@ -74,17 +77,21 @@ _WORDED_QUARTER = re.compile(
 _UNITS = {w: str(n) for n, w in enumerate("one two three four five six seven eight nine".split(), 1)}
 # "YE25", "EOY'25": the end of a year written with two digits, as documents write it (year-end 2025).
 _SHORT_YEAR_END = re.compile(r"\b(?:ye|eoy|fye)\s?'?(\d{2})\b(?!\d)", re.I)
-# Two capitalised words typed apart ("Data Hub"), perhaps a name the documents write as one.
-# British and American spellings of one word, each way: "centre"/"center", "labour"/"labor",
-# "optimise"/"optimize", "analyse"/"analyze", "modelling"/"modeling", "catalogue"/"catalog".
+# British and American spellings of one word: "centre"/"center", "labour"/"labor",
+# "optimise"/"optimize", "analyse"/"analyze", "modelling"/"modeling" (a doubled "l" only after two
+# syllables: "filled" is not "filed"), "catalogue" -> "catalog", "defence" -> "defense".
 _SPELLING_SWAPS = [(re.compile(pattern), spelled) for pattern, spelled in (
-    (r"(?<=[^aeiou])re(s?)$", r"er\1"), (r"(?<=[^aeiou])er(s?)$", r"re\1"), (r"(?<=\w{3})our(s?|ed|ing)$", r"or\1"),
-    (r"(?<=\w{2}[^o])or(s?|ed|ing)$", r"our\1"), (r"is(e|es|ed|ing|ation|ations)$", r"iz\1"), (r"iz(e|es|ed|ing|ation|ations)$", r"is\1"),
-    (r"ys(e|es|ed|ing)$", r"yz\1"), (r"yz(e|es|ed|ing)$", r"ys\1"), (r"ll(ed|ing|er|ers)$", r"l\1"),
-    (r"(?<=[^aeiou][aeiou])l(ed|ing|er|ers)$", r"ll\1"), (r"ogue(s?)$", r"og\1"), (r"ence$", r"ense"),
+    (r"^(\w{2,}[^aeiou])re(s?)$", r"\1er\2"), (r"^(\w{2,}[^aeiou])er(s?)$", r"\1re\2"),
+    (r"^(\w{3,})our(s?|ed|ing)$", r"\1or\2"), (r"^(\w{2,}[^aeiou])or(s?|ed|ing)$", r"\1our\2"),
+    (r"is(e|es|ed|ing|ation|ations)$", r"iz\1"), (r"iz(e|es|ed|ing|ation|ations)$", r"is\1"),
+    (r"ys(e|es|ed|ing)$", r"yz\1"), (r"yz(e|es|ed|ing)$", r"ys\1"),
+    (r"^(\w*[aeiou][^aeiou]+[aeiou])ll(ed|ing|er|ers)$", r"\1l\2"),
+    (r"^(\w*[aeiou][^aeiou]+[aeiou])l(ed|ing|er|ers)$", r"\1ll\2"), (r"ogue(s?)$", r"og\1"), (r"ence$", r"ense"),
 )]
-# "$10B-plus", "10K plus": a figure's "+" written as a word (not "2 plus 2").
-_WORDED_PLUS = re.compile(r"(\d[\d.,]*[KMBT%]?)[\s-]plus\b(?!\s*\d)", re.I)
+# "$10B-plus", "10K plus": a figure's "+" written as a word (not "2 plus 2", nor a name's number,
+# "Graviton 4 plus Trainium 3").
+_WORDED_PLUS = re.compile(r"(?<![A-Za-z])(?<![A-Za-z] )(\d[\d.,]*[KMBT%]?)[\s-]plus\b(?!\s*\d)", re.I)
+# Two capitalised words typed apart ("Data Hub"), perhaps a name the documents write as one.
 _SPLIT_NAME = re.compile(r"\b(?=([A-Z][a-z]+) ([A-Z][a-z]+)\b)")  # every pair: "Does Data Hub"
 
 
