@@ -160,11 +160,13 @@ def with_evidence(answer: Answer, focused: list[Focused], reason: str, shown: st
     return answer
 
 
-def quoted(answer: Answer, best: Focused, why: str = "the model's answer said nothing new") -> Answer:
-    """The model's answer did not hold (`why`): let the best source speak for itself."""
+def quoted(answer: Answer, best: Focused) -> Answer:
+    """The model pointed at a source but said nothing the question did not: let the best
+    source speak for itself, `best` focused as a point shows it (the one or two statements a
+    fact's prompt showed did not lead the model to the answer)."""
     answer.answer = f"The document says: “{best.view}” [1]"
     answer.citations = [citation(1, best.unit, "", best.view)]
-    answer.notice = f"Quoted from the best-matching passage; {why}."
+    answer.notice = "Quoted from the best-matching passage; the model's answer said nothing new."
     answer.mode = "quote"
     return answer
 

@@ -16,15 +16,14 @@ from amzn_qa.answer.answers import (
 from amzn_qa.answer.alignment import missing_qualifiers
 from amzn_qa.answer.arithmetic import Quantity, quantities
 from amzn_qa.answer.grounding import (
-    asks_for_money, asks_for_share, cells_holding, grounding_problems, labelled_cell, not_the_asked_period, off_topic,
-    only_a_label, other_period, says_nothing_new, support_score, unsupported_wording, whole_cell, wrong_kind_of_figure,
+    cells_holding, grounding_problems, labelled_cell, not_the_asked_period, off_topic, only_a_label, other_period,
+    says_nothing_new, support_score, unsupported_wording, whole_cell, wrong_kind_of_figure,
 )
 from amzn_qa.answer.markers import cited_numbers, keep_citations
 from amzn_qa.answer.points import as_points
-from amzn_qa.answer.retrieval import Focused, keywords
 from amzn_qa.answer.state import AnswerState, Decision, Tools
 from amzn_qa.answer.text import figures, is_refusal, names
-from amzn_qa.answer.understand import BY_ROLE, PERSON_ROLES, asking_part, asks_for_amount
+from amzn_qa.answer.understand import BY_ROLE, PERSON_ROLES, asking_part
 from amzn_qa.ingest.documents import Unit, cells
 
 _CLAIM_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"(])|\s*\n+\s*")
@@ -70,8 +69,7 @@ class Draft:
 
 @dataclass(frozen=True)
 class Verdict:
-    """A failed check: its rule, what is shown instead (refusal, quote, the best passage quoted,
-    or evidence) and why."""
+    """A failed check: its rule, what is shown instead (refusal, quote or evidence) and why."""
 
     rule: str
     shows: str
@@ -232,37 +230,10 @@ def _off_topic(state: AnswerState, draft: Draft) -> Verdict | None:
         and sum(support_score(draft.text, unit.text)) > 0
     ]
     if not on_topic:
-        return Verdict("off_topic", "best_passage" if _answers_itself(state, state.focused[0]) else "evidence",
-                       f"The cited sources do not mention {', '.join(missing)}.")
+        return Verdict("off_topic", "evidence", f"The cited sources do not mention {', '.join(missing)}.")
     if on_topic[:1] != draft.numbers:
         draft.revise("off_topic", keep_citations(draft.text, ()), on_topic[:1])
     return None
-
-
-MIN_ASKED_SHARE = 0.5  # of the question's keywords a passage that answers by itself has
-
-
-def _answers_itself(state: AnswerState, best: Focused) -> bool:
-    """The best passage answers when the model cited a neighbour: it has every name the question
-    asks about and qualifies it with, half its keywords, and, for an amount, a figure of the
-    asked kind."""
-    asked, unit = asking_part(state.turn.own), best.unit
-    words = set(keywords(asked))
-    return (not off_topic(asked, unit.evidence_text, _section_text([unit], state.corpus))
-            and not missing_qualifiers(asked, [unit], state.corpus, state.subject)
-            and len(words & set(keywords(unit.evidence_text))) >= MIN_ASKED_SHARE * len(words)
-            and (not asks_for_amount(asked) or _gives_asked_kind(asked, best.view)))
-
-
-def _gives_asked_kind(asked: str, text: str) -> bool:
-    """The text has a figure of the kind the question asks for: money written as money for a
-    price or a cost, a share for a percentage, a count or a unit for "how many", else any."""
-    kinds = {q.kind for q in quantities(text)}
-    if asks_for_money(asked):
-        return "$" in kinds
-    if asks_for_share(asked):
-        return "%" in kinds
-    return bool(kinds - {"$", "%"}) if re.search(r"\bhow many\b", asked, re.I) else bool(kinds)
 
 
 def _misaligned(state: AnswerState, draft: Draft) -> Verdict | None:
@@ -325,12 +296,9 @@ def _shown_instead(tools: Tools, state: AnswerState, answer: Answer, verdict: Ve
     if verdict.shows == "refusal":
         answer.answer, answer.refused, answer.mode = NOT_COVERED, True, "refusal"
         return answer
-    if verdict.shows == "best_passage":
-        return quoted(answer, state.focused[0], "the model cited another passage")
     if verdict.shows == "quote":
-        # The model pointed at a source but said nothing the question did not: as many of the
-        # best source's statements as a point shows (the one or two a fact's prompt showed did
-        # not lead the model to the answer).
+        # As many of the best source's statements as a point shows: the one or two a fact's
+        # prompt showed did not lead the model to the answer.
         return quoted(answer, as_points(tools, state.turn.standalone, [state.focused[0].unit])[0])
     return with_evidence(answer, state.focused, verdict.reason)
 

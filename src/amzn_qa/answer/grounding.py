@@ -133,14 +133,6 @@ def _money_values(evidence: str, shares: bool = True) -> set[float]:
     return values
 
 
-def asks_for_money(question: str) -> bool:
-    return bool(_MONEY_WORDS.search(question) or _CURRENCY_ASKED.search(question))
-
-
-def asks_for_share(question: str) -> bool:
-    return bool(_SHARE_QUESTION.search(question))
-
-
 def wrong_kind_of_figure(question: str, answer: str, evidence: str) -> bool:
     """True when the answer's figures are not the kind of amount the question asks for: money
     for a price or a cost (a share price answered with "3.8GW"), a share for a margin or a
