@@ -28,6 +28,8 @@ def asks_which(question: str) -> bool:
     """A piece of the question opens with "which" ("Slide title — which risks …?") or "what
     <things> are"."""
     return any(_WHICH.match(piece) for piece in pieces_of(question))
+
+
 MIN_PREFIX = 3  # "sev" names "Severity"; shorter is too often a word of its own
 
 

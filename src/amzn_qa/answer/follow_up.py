@@ -91,6 +91,16 @@ def given_cells(cell: Cell) -> tuple[str, list[str]]:
     return "; ".join(f"{column}: {value}" for column, value in shown), blank
 
 
+def cell_text(cell: Cell) -> str:
+    """"Row — Column: value [1]", then the asked columns the analysis left blank as not given
+    ("Graviton 4 — Deployment: Expected 2026 [1]. Pricing: not given.")."""
+    given, blank = given_cells(cell)
+    missing = f"{', '.join(blank)}: not given"
+    if not given:
+        return f"{row_label(cell.row)} — {missing} [1]"
+    return f"{row_label(cell.row)} — {given} [1]" + (f". {missing}." if blank else "")
+
+
 def _last_answer(history: History) -> tuple[str, str]:
     """The earlier user turns' words and the last assistant answer."""
     users = " ".join(t["content"] for t in history if t.get("role") == "user")
@@ -108,9 +118,6 @@ def follow_row(tools: Tools, state: AnswerState) -> None:
     cell = renamed(earlier, asked, state.corpus) if earlier else None
     if not cell or not cell.columns:
         return
-    given, blank = given_cells(cell)
-    missing = f"{', '.join(blank)}: not given"
-    text = f"{row_label(cell.row)} — {given} [1]" + (f". {missing}." if blank else "") if given else f"{row_label(cell.row)} — {missing} [1]"
-    answer = composed(state.turn, text, [cell.row], tools.model)
+    answer = composed(state.turn, cell_text(cell), [cell.row], tools.model)
     detail = f"the earlier answer's {', '.join(earlier.columns)} of {row_label(earlier.row)}"
     state.decide(answer, Decision("follow_row", [cell.row.id], detail))

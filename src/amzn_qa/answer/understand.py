@@ -525,7 +525,7 @@ def split_question(turn: Turn, disabled: Collection[str] = ()) -> list[Turn]:
     if _TWO_PERIODS.search(asked):
         parts = [(_TWO_PERIODS.sub(lambda m: m.group(g), asked, count=1), "") for g in (1, 2)]
     else:
-        clauses = [p.strip(" ,;?") + "?" for p in _CLAUSE_BREAK.split(asked) if _asks(p.strip(" ,;?"))]
+        clauses = [f"{c}?" for c in (p.strip(" ,;?") for p in _CLAUSE_BREAK.split(asked)) if _asks(c)]
         # A later clause that names nothing leans on the first ("..., and what is the target?").
         parts = [(c, "" if n == 0 or names(c) else clauses[0]) for n, c in enumerate(clauses)]
     if len(parts) < 2:

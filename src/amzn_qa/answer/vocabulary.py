@@ -198,14 +198,16 @@ class Vocabulary:
     def _as_abbreviations(self, question: str) -> str:
         """A term of the field spelled out where the documents only use its abbreviation,
         written as they write it ("availability zones" -> "AZs")."""
-        def abbreviated(match: re.Match) -> str:
-            short = FIELD_ABBREVIATIONS[" ".join(re.split(r"[\s-]+", match.group(1).lower()))].lower()
-            plural = f"{short}s" if match.group(2) else short
-            return self.names.get(plural) or self.names.get(short) or match.group()
-        return _FIELD_TERM.sub(lambda m: m.group() if self._writes(m.group(1)) else abbreviated(m), question)
+        return _FIELD_TERM.sub(self._abbreviation, question)
 
-    def _writes(self, term: str) -> bool:
-        return all(w.lower() in self.words for w in re.split(r"[\s-]+", term))
+    def _abbreviation(self, term: re.Match) -> str:
+        """The documents' abbreviation of a field term (plural if the term is), or the term as
+        typed when the documents write all its words or no abbreviation of it."""
+        words = re.split(r"[\s-]+", term.group(1).lower())
+        if all(w in self.words for w in words):
+            return term.group()
+        short = FIELD_ABBREVIATIONS[" ".join(words)].lower()
+        return self.names.get(f"{short}s" if term.group(2) else short) or self.names.get(short) or term.group()
 
     def _as_acronym(self, phrase: str) -> str:
         """A name the documents do not spell out, written as the acronym they use for it
