@@ -4,8 +4,9 @@ names, the columns are the asked ones, and the table says which side is higher."
 import pytest
 
 from amzn_qa.answer.comparison import (
-    Side, _top_text, asked_column, best_side, ranked_rows, rows_for_tables, table_lines, which_is_larger,
+    Side, _top_text, aligned_rows, asked_attributes, asked_column, best_side, named_first, ranked_rows, rows_for_tables, table_lines, which_is_larger,
 )
+from amzn_qa.answer.retrieval import keywords
 from amzn_qa.ingest.documents import Unit
 
 
@@ -44,6 +45,12 @@ def test_the_table_shows_the_asked_columns_each_row_cited_and_which_is_higher():
         "",
         "Alpha Delay is higher than Beta Overrun on Severity (8 vs 6).",
     ]
+
+
+def test_columns_the_question_names_come_before_those_that_only_match_in_meaning():
+    asked = set(keywords("likelihood label and severity for each"))
+    assert named_first(["Monitoring KPI", "Likelihood", "Mitigation", "Severity (1-10)"], asked) == [
+        "Likelihood", "Severity (1-10)", "Monitoring KPI", "Mitigation"]
 
 
 @pytest.mark.parametrize("a, b, said", [
@@ -88,3 +95,30 @@ def test_a_comparison_of_two_named_rows_is_a_table_and_a_superlative_names_the_t
     top = chain.ask("which technical risk has the highest severity score?")
     assert [(e["stage"], e["rule"]) for e in top.trace if "rule" in e] == [("top_row", "top_row")]
     assert top.answer.startswith("Trainium Ecosystem Adoption Failure has the highest Severity (1-10): 8 [1]")
+
+
+def test_the_asked_attributes_are_the_pieces_after_the_first_side_beyond_its_names():
+    question = 'Forwarded: "help me out." Can you compare Alpha and Beta on adoption and who they compete with?'
+    assert asked_attributes(question, {"alpha", "beta"}) == ["Beta on adoption", "who they compete with"]
+    assert asked_attributes("alpha vs beta", {"alpha", "beta"}) == []
+
+
+USERS = unit("users", "row", "Lens — Metric: Monthly Active Users. Status: Tens of millions.", 5)
+CUSTOMERS = unit("customers", "row", "Rufus — Metric: Active Customers. Status: 250M.", 6)
+CHANNELS = unit("channels", "row", "Rufus — Metric: Channels. Status: App, web.", 7)
+
+
+def test_the_weaker_side_takes_the_row_closest_to_the_stronger_sides_label():
+    def rank(query, rows):  # a stand-in for the retriever: shared words, the table's order on ties
+        return sorted(((len(set(query.lower().split()) & set(r.text.lower().split())), r, r.text) for r in rows),
+                      key=lambda s: -s[0])
+    # "users" matches the Lens row well; the Rufus rows are ranked again with "Monthly Active Users"
+    assert aligned_rows(rank, ["rufus users", "lens monthly users"], [[CHANNELS, CUSTOMERS], [USERS]]) == [CUSTOMERS, USERS]
+
+
+@pytest.mark.embedder
+def test_the_chain_compares_two_sides_in_different_tables_on_the_same_attribute(chain):
+    answer = chain.ask("rufus vs lens: user base of each?")
+    assert [t["rule"] for t in answer.trace if t.get("rule")] == ["side_by_side"]
+    assert "Active Customers" in answer.answer and "Monthly Active Users" in answer.answer
+    assert "250M" in answer.answer and "Tens of millions" in answer.answer

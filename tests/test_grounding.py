@@ -175,3 +175,9 @@ def test_a_word_is_known_in_its_plural_and_as_the_adjective_of_a_known_name():
     known = {"america", "europe", "sku"}
     assert known_word("skus", known) and known_word("american", known) and known_word("europeans", known)
     assert not known_word("canadian", known) and not known_word("african", known)
+
+
+def test_a_hyphenated_word_backs_its_parts_and_a_hyphenated_name_needs_its_capitalised_parts():
+    assert unsupported("They are ARM chips [1].", "Graviton — Purpose: General-purpose ARM-based.") == []
+    assert unsupported("Its AI-voiced audio [1].", "AI audio on millions of product pages.") == []
+    assert unsupported("Its Kiva-built robots [1].", "AI audio on millions of product pages.") == ["Kiva-built"]

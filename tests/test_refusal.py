@@ -66,6 +66,13 @@ TABLE = [
     ("why is graviton adoption lagging if it's cheaper", ["slower than expected"], EXPLAIN, None),  # the premise holds
     ("Does Amazon report SageMaker revenue separately?", ["Not separately reported"], FACT, None),  # asks just that
     ("Is SageMaker revenue disclosed?", ["Not separately reported"], FACT, None),
+    # a hyphenated word is a name by its capitalised parts; "ARM-based" mentions ARM; MW is a unit
+    ("How many minutes of the AI-voiced product audio have listeners streamed so far?",
+     ["AI-Generated Product Audio"], FACT, None),
+    ("why does the analyst call the ARM server chips lower-risk than the training chips?",
+     ["General-purpose ARM-based"], EXPLAIN, None),
+    ("Q4 2025 incremental load AWS is expected to energise - what's the number? need it in GW/MW",
+     ["Q4 2025 expected to add at least 1GW"], FACT, None),  # as read ("Q4'25" is Q4 2025)
 ]
 
 

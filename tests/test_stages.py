@@ -63,10 +63,10 @@ def test_the_stages_run_in_this_order():
     assert [s.name for s in STAGES] == [
         "guard", "understand", "split", "form", "retrieve", "context", "follow_row", "refuse", "asked_cells",
         "derive",
-        "compare_sides", "top_row", "filtered_rows", "labelled_list", "row_labels", "points", "generate", "check", "name_documents", "differing_figures", "join",
+        "compare_sides", "top_row", "row_items", "filtered_rows", "labelled_list", "row_labels", "points", "generate", "check", "name_documents", "differing_figures", "join",
         "stream", "finish",
     ]
-    assert [s.name for s in STAGES if s.per_part] == [s.name for s in STAGES[3:20]]
+    assert [s.name for s in STAGES if s.per_part] == [s.name for s in STAGES[3:21]]
     assert [s.name for s in STAGES if s.finishing] == ["name_documents", "differing_figures", "stream", "finish"]
 
 

@@ -18,7 +18,7 @@ from amzn_qa.answer.derived import STATEMENTS_READ, side_marks, sides
 from amzn_qa.answer.retrieval import keywords
 from amzn_qa.answer.state import AnswerState, Decision, Tools
 from amzn_qa.answer.understand import COMPARE
-from amzn_qa.ingest.documents import Unit, holds_row, row_label, table_rows, table_title
+from amzn_qa.ingest.documents import Unit, cells, holds_row, row_label, table_rows, table_title
 
 
 MAX_COLUMNS = 3
@@ -73,6 +73,13 @@ def asked_columns(ranked: list[tuple[float, Unit, str]], asked: set[str]) -> lis
             if score >= best - COLUMN_MARGIN or word_roots(asked) & word_roots(keywords(text))]
 
 
+def named_first(columns: list[str], asked: set[str]) -> list[str]:
+    """The columns whose header the question names ("severity", "likelihood") before those
+    that only match it in meaning; else in their order."""
+    roots = word_roots(asked)
+    return sorted(dict.fromkeys(columns), key=lambda c: not word_roots(keywords(c)) & roots)
+
+
 def word_roots(words) -> set[str]:
     """Words compared by their first five letters: "instance" and "instances", "likely" and
     "likelihood" alike."""
@@ -80,9 +87,9 @@ def word_roots(words) -> set[str]:
 
 
 def table_lines(a: Side, b: Side, column: str, extra: list[str]) -> list[str]:
-    """Both sides' cells in the asked column, each side's own best column and the `extra`
-    columns that also match the question, as a table."""
-    columns = [c for c in dict.fromkeys((column, a.column, b.column, *extra)) if c and cell_value(a.unit, c)
+    """Both sides' cells in the asked column, the `extra` columns that also match the question
+    and each side's own best column, as a table."""
+    columns = [c for c in dict.fromkeys((column, *extra, a.column, b.column)) if c and cell_value(a.unit, c)
                and cell_value(b.unit, c)][:MAX_COLUMNS]
     rows = [[shortened(cell_value(s.unit, c), MAX_CELL_WORDS) for c in columns] for s in (a, b)]
     one_table = table_title(a.unit) == table_title(b.unit)
@@ -117,6 +124,57 @@ def which_is_larger(a: str, a_cell: str, b: str, b_cell: str, column: str) -> st
     return f"{high} is higher than {low} on {column} ({high_figure.surface} vs {low_figure.surface})."
 
 
+def _titled(side: Side, marked: set[str]) -> bool:
+    """The side's row is in a table whose title names the side: a table about it."""
+    return bool(marked & set(keywords(table_title(side.unit))))
+
+
+# The pieces of a question that each ask one thing of both sides ("which has more uptake and
+# who is each up against").
+_ATTRIBUTE_BREAK = re.compile(r"\s+(?:and|&|\+|plus)\s+|[,;?:]\s*|\s+[-—–]+\s+")
+_COMPARING = {"vs", "versus", "compar", "compare", "differ", "each", "both", "one", "which", "stack"}
+# A why-question wants reasons, not each side's figures: it is left to the points stage.
+_WHY = re.compile(r"^\W*(?:why|how come)\b", re.I)
+SIDE_CELL_WORDS = 10
+
+
+def asked_attributes(question: str, names: set[str]) -> list[str]:
+    """The pieces of the question, from where it first names a side, that ask something beyond
+    naming the sides (what comes before is framing: "Forwarded from a client: …")."""
+    starts = [m.start() for m in re.finditer(r"[\w-]+", question) if set(keywords(m.group())) & names]
+    rest = question[min(starts, default=0):]
+    return [piece for piece in _ATTRIBUTE_BREAK.split(rest) if set(keywords(piece)) - names - _COMPARING]
+
+
+def aligned_rows(rank, queries: list[str], tables: list[list[Unit]]) -> list[Unit]:
+    """Each side's row for one asked attribute (each side's query), the same attribute on both
+    sides: the side that matches less well takes the row of its table closest to the other
+    side's row label ("Active Customers" against a "Monthly Active Users" row)."""
+    best = [rank(query, rows)[0] for query, rows in zip(queries, tables)]
+    strong = max(range(2), key=lambda n: best[n][0])
+    weak = 1 - strong
+    best[weak] = rank(f"{queries[weak]} {row_label(best[strong][1])}", tables[weak])[0]
+    return [best[0][1], best[1][1]]
+
+
+def _across_tables(tools: Tools, state: AnswerState, two: tuple[str, str], first: Side, second: Side, marked) -> None:
+    """Two sides whose rows are in tables about each: for each asked attribute (or the side's
+    question, when it asks one thing) the aligned row of each side, one line per row with its
+    first cells."""
+    names = [" ".join(sorted(m & set(keywords(table_title(s.unit))))) for s, m in ((first, marked[0]), (second, marked[1]))]
+    tables = [table_rows(side.unit, state.corpus) or [side.unit] for side in (first, second)]
+    attributes = asked_attributes(state.turn.own, set(" ".join(names).split()))
+    queries = [[f"{name} {a}" for name in names] for a in attributes] if len(attributes) > 1 else [list(two)]
+    pairs = [aligned_rows(tools.retriever.ranked_statements, q, tables) for q in queries]
+    cited = list(dict.fromkeys([pair[0] for pair in pairs] + [pair[1] for pair in pairs]))
+    lines = []
+    for n, row in enumerate(cited, 1):
+        values = "; ".join(f"{c}: {shortened(v, SIDE_CELL_WORDS)}" for c, v in cells(row)[1:3])
+        lines.append(f"- {table_title(row)}, {row_label(row)} — {values} [{n}]")
+    answer = composed(state.turn, "\n".join(lines), cited, tools.model)
+    state.decide(answer, Decision("side_by_side", [u.id for u in cited], f"{len(cited)} rows of two tables"))
+
+
 def compare_sides(tools: Tools, state: AnswerState) -> None:
     """The stage: a comparison of two sides that are rows of tables with the asked column, as
     a table; any other comparison is left to the points stage (one statement per side lost
@@ -129,15 +187,21 @@ def compare_sides(tools: Tools, state: AnswerState) -> None:
     marked = side_marks(state.turn.own)
     first = best_side(rank(two[0], units), marked[0])
     second = best_side(rank(two[1], units), marked[1], taken=first) if first else None
+    across = first and second and table_title(first.unit) != table_title(second.unit)
+    if across and _titled(first, marked[0]) and _titled(second, marked[1]) and not _WHY.match(state.turn.own):
+        _across_tables(tools, state, two, first, second, marked)
+        return
     column = asked_column(first, second) if first and second else ""
     if not column:
         return
     named = f"{table_title(first.unit)} {row_label(first.unit)} {row_label(second.unit)}"
     asked = set(keywords(state.turn.own)) - set(keywords(named))
-    text = "\n".join(table_lines(first, second, column, asked_columns(rank(state.turn.own, [first.unit]), asked)))
+    columns = [c for c in named_first([column, *asked_columns(rank(state.turn.own, [first.unit]), asked)], asked)
+               if cell_value(first.unit, c) and cell_value(second.unit, c)]
+    text = "\n".join(table_lines(first, second, columns[0], columns[1:]))
     turn, cited = state.turn, [first.unit, second.unit]
     answer = composed(turn, text, cited, tools.model)
-    state.decide(answer, Decision("side_by_side", [u.id for u in cited], f"a table of both sides on {column}"))
+    state.decide(answer, Decision("side_by_side", [u.id for u in cited], f"a table of both sides on {columns[0]}"))
 
 
 # A question after the row that tops one column ("which risk has the highest severity?").

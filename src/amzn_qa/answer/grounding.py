@@ -13,7 +13,7 @@ import re
 
 from amzn_qa.answer.markers import CITATION, markers_of
 from amzn_qa.answer.text import (
-    NOT_NAMES, WORD, figure_values, figures, has_words, known_word, names, normalised, words_of,
+    NOT_NAMES, WORD, figure_values, figures, has_words, known_name, known_word, names, normalised, words_of,
 )
 from amzn_qa.ingest.documents import PERIOD, Unit, cells, row_label, statements, table_title
 
@@ -39,7 +39,7 @@ def unsupported(answer: str, evidence: str) -> list[str]:
     flat_evidence = " ".join(evidence.lower().split())
     missing += [
         n for n in names(body)
-        if (n.lower() not in flat_evidence if " " in n else not known_word(n.lower(), known_words))
+        if (n.lower() not in flat_evidence if " " in n else not known_name(n, known_words))
     ]
     flat_evidence_raw = evidence.lower()
     missing += [link for link in _LINK.findall(body) if link.lower() not in flat_evidence_raw]

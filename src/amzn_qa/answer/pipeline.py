@@ -24,6 +24,7 @@ from amzn_qa.answer.labelled_list import labelled_list
 from amzn_qa.answer.points import points
 from amzn_qa.answer.refusal import GAPS, refuse
 from amzn_qa.answer.row_cells import asked_cells
+from amzn_qa.answer.row_items import row_items
 from amzn_qa.answer.row_labels import row_labels
 from amzn_qa.answer.stages import (
     choose_form, context, differing_figures, finish, guard, join, name_documents, retrieve, split, stream, understand,
@@ -55,6 +56,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("derive", derive, per_part=True),
     Stage("compare_sides", compare_sides, per_part=True),
     Stage("top_row", top_row, per_part=True),
+    Stage("row_items", row_items, per_part=True),
     Stage("filtered_rows", filtered_rows, per_part=True),
     Stage("labelled_list", labelled_list, per_part=True),
     Stage("row_labels", row_labels, per_part=True),

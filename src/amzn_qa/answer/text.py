@@ -32,7 +32,9 @@ NOT_NAMES = frozenset(
     "i a an the this that these those it its in on at of for to and or but if as by from with "
     "yes no not however also according source sources document answer note "
     # chat shorthand any message may use
-    "tl dr tldr fyi pls plz asap imo imho btw thx ty".split()
+    "tl dr tldr fyi pls plz asap imo imho btw thx ty "
+    # unit symbols a question may ask its figure in ("in GW/MW")
+    "kw mw gw tw kwh mwh gwh twh".split()
 )
 REFUSAL = re.compile(
     r"(does not|doesn't|do not|don't|did not|cannot|can't|could not|unable to)\s+"
@@ -110,10 +112,10 @@ def names(text: str) -> list[str]:
 
 
 def words_of(text: str) -> set[str]:
-    """The text's words in lower case, each also without a possessive "'s"."""
-    return {w.lower() for w in WORD.findall(text)} | {
-        re.sub(r"['’]s$", "", w).lower() for w in WORD.findall(text)
-    }
+    """The text's words in lower case, each also without a possessive "'s", and the parts of a
+    hyphenated word ("ARM-based": "arm")."""
+    words = [re.sub(r"['’]s$", "", w).lower() for w in WORD.findall(text)]
+    return {w.lower() for w in WORD.findall(text)} | set(words) | {p for w in words if "-" in w for p in w.split("-") if p}
 
 
 def singular(word: str) -> str:
@@ -124,6 +126,15 @@ def singular(word: str) -> str:
 def adjective_bases(word: str) -> tuple[str, ...]:
     """The names a place adjective may come from ("american": "america"; "european": "europe")."""
     return (word[:-1], word[:-2]) if word.endswith("an") and len(word) > 5 else ()
+
+
+def known_name(name: str, known: set[str]) -> bool:
+    """A one-word name known as written, or a hyphenated one whose capitalised parts are
+    known ("AI-voiced", "Trainium-adoption": the other part is an ordinary word)."""
+    if known_word(name.lower(), known):
+        return True
+    capitalised = [part for part in name.split("-") if part[:1].isupper()]
+    return "-" in name and all(known_word(part.lower(), known) for part in capitalised)
 
 
 def known_word(word: str, known: set[str]) -> bool:

@@ -1,0 +1,60 @@
+"""A list inside one named row's cell (answer/row_items.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from amzn_qa.answer.retrieval import keywords
+from amzn_qa.answer.row_items import lists_items, only_named_row
+from amzn_qa.ingest.documents import chunk_markdown, row_label
+
+PARTS = """# Widget Co
+
+## Product Line
+
+| Model | Deployment | Pricing |
+|---|---|---|
+| **Widget 2** | Plants A, B | ~10% cheaper than rivals |
+| **Widget 3** | Plants C/D | ~15% premium to Widget 2 |
+
+## Risks
+
+| Risk | Severity | Mitigation |
+|---|---|---|
+| **Widget Recall** | 7 | Second source (Acme, Bolt, Crane) |
+"""
+
+
+@pytest.fixture
+def rows():
+    return [u for u in chunk_markdown(PARTS, "widgets.md") if u.kind == "row"]
+
+
+def test_the_one_row_the_question_names(rows):
+    row = only_named_row(set(keywords("which plants is widget 3 deployed in?")), rows)
+    assert row_label(row) == "Widget 3"
+
+
+def test_two_rows_named_alike_name_none(rows):
+    assert only_named_row(set(keywords("which plants make the widget models?")), rows) is None
+
+
+def test_one_shared_word_of_a_two_word_label_is_the_subject_not_the_row(rows):
+    # "widget" is every row's subject; "Widget Recall" needs "recall" too
+    assert only_named_row(set(keywords("what can the widget do for buyers?")), rows) is None
+    assert row_label(only_named_row(set(keywords("which suppliers back up a widget recall?")), rows)) == "Widget Recall"
+
+
+@pytest.mark.parametrize("cell, listed", [
+    ("Plants A, B", True), ("Plants C/D", True), ("Retail data + partner data", True),
+    ("Multi-vendor (Acme, Bolt); validation", True), ("Expected 2026", False), ("~15% premium to Widget 2", False),
+])
+def test_a_cell_lists_items_when_it_has_two_parts(cell, listed):
+    assert lists_items(cell) is listed
+
+
+@pytest.mark.embedder
+def test_the_chain_answers_a_list_inside_one_row_with_that_cell(chain):
+    answer = chain.ask("list the instance families that graviton 3 is deployed on")
+    assert answer.answer.startswith("Graviton 3 — Deployment: EC2 C7g/M7g instances")
+    assert [t["rule"] for t in answer.trace if t.get("rule")] == ["row_items"]
