@@ -167,6 +167,10 @@ def test_an_answer_that_is_only_a_heading_or_a_label_says_nothing():
     assert only_a_label("Trainium 3 (Next Generation) [1].", [bullets])
     assert only_a_label("AgentCore (AI Agent Infrastructure) — Component: Growth Rate. [1]", [row])
     assert not only_a_label("Recent launch [1].", [row])
+    # words of the headings, row labels and column headers alone, no figure: still only labels
+    assert only_a_label("AgentCore [1].", [row])
+    assert only_a_label("Growth Rate details [1]", [row])
+    assert not only_a_label("Growth Rate 40% [1]", [row])
 
 
 def test_a_word_is_known_in_its_plural_and_as_the_adjective_of_a_known_name():
@@ -181,3 +185,12 @@ def test_a_hyphenated_word_backs_its_parts_and_a_hyphenated_name_needs_its_capit
     assert unsupported("They are ARM chips [1].", "Graviton — Purpose: General-purpose ARM-based.") == []
     assert unsupported("Its AI-voiced audio [1].", "AI audio on millions of product pages.") == []
     assert unsupported("Its Kiva-built robots [1].", "AI audio on millions of product pages.") == ["Kiva-built"]
+
+
+def test_an_answer_made_of_a_list_labels_value_is_an_answer():
+    from amzn_qa.answer.grounding import only_a_label
+    from amzn_qa.ingest.documents import Unit
+
+    grade = Unit("g", "d.md", "Summary", "list", "Overall Execution: A (Excellent):\n- Scale proven", 3, 4)
+    assert not only_a_label("Excellent [1]", [grade])
+    assert only_a_label("Overall Execution: A (Excellent) [1]", [grade])  # the whole label, as before

@@ -170,13 +170,25 @@ def says_nothing_new(answer: str, question: str) -> bool:
 
 def only_a_label(answer: str, units: list[Unit]) -> bool:
     """True when the answer is no more than a heading or a table's title among its sources
-    ("AgentCore (AI Agent Infrastructure) [1]."): it names where the answer is, not what it is."""
+    ("AgentCore (AI Agent Infrastructure) [1]."), or has no figure and no word but those of their
+    headings, table titles, row labels and column headers ("Curo [1].", "Privacy [2]."): it names
+    where the answer is, not what it is."""
     body = normalised(CITATION.sub(" ", answer)).strip(" .")
     labels = {normalised(part) for unit in units for part in unit.section.split(" > ")}
     labels |= {normalised(table_title(unit)) for unit in units if unit.kind == "row"}
     # A row's lead ("Project Rainier — Specification: Primary Use Case.") names the row, not its cells.
     labels |= {normalised(statements(unit).lead) for unit in units if unit.kind in ("list", "row")}
-    return bool(body) and body in labels
+    # A list's label may hold its value ("Overall Execution: A (Excellent)"): its words are no
+    # label's for an answer made of them.
+    names = {normalised(part) for unit in units for part in unit.section.split(" > ")}
+    names |= {normalised(text) for unit in units if unit.kind == "row"
+              for text in (table_title(unit), row_label(unit), *_headers(unit))}
+    name_words = {word for name in names for word in name.split()}
+    return bool(body) and (body in labels or (not figures(body) and set(body.split()) <= name_words))
+
+
+def _headers(row: Unit) -> list[str]:
+    return [column for column, _ in cells(row)]
 
 
 def cells_holding(text: str, units: list[Unit]) -> list[tuple[str, str]]:
