@@ -99,8 +99,9 @@ def test_a_comparison_of_two_named_rows_is_a_table_and_a_superlative_names_the_t
 
 def test_the_asked_attributes_are_the_pieces_after_the_first_side_beyond_its_names():
     question = 'Forwarded: "help me out." Can you compare Alpha and Beta on adoption and who they compete with?'
-    assert asked_attributes(question, {"alpha", "beta"}) == ["Beta on adoption", "who they compete with"]
+    assert asked_attributes(question, {"alpha", "beta"}) == ["on adoption", "who they compete with"]
     assert asked_attributes("alpha vs beta", {"alpha", "beta"}) == []
+    assert asked_attributes("alpha vs beta: units above 1,000?", {"alpha", "beta"}) == ["units above 1,000"]
 
 
 USERS = unit("users", "row", "Lens — Metric: Monthly Active Users. Status: Tens of millions.", 5)

@@ -171,6 +171,7 @@ def test_an_answer_that_is_only_a_heading_or_a_label_says_nothing():
     assert only_a_label("AgentCore [1].", [row])
     assert only_a_label("Growth Rate details [1]", [row])
     assert not only_a_label("Growth Rate 40% [1]", [row])
+    assert not only_a_label("Growth Rate [1]", [row], asks_which=True)  # "which component …?" names a row
 
 
 def test_a_word_is_known_in_its_plural_and_as_the_adjective_of_a_known_name():
@@ -185,6 +186,9 @@ def test_a_hyphenated_word_backs_its_parts_and_a_hyphenated_name_needs_its_capit
     assert unsupported("They are ARM chips [1].", "Graviton — Purpose: General-purpose ARM-based.") == []
     assert unsupported("Its AI-voiced audio [1].", "AI audio on millions of product pages.") == []
     assert unsupported("Its Kiva-built robots [1].", "AI audio on millions of product pages.") == ["Kiva-built"]
+    # a hyphenated word of name parts only must be there whole
+    assert unsupported("Nova-Pro [1].", "Nova Lite; Pro-grade") == ["Nova-Pro"]
+    assert unsupported("GPT-4o [1].", "GPT-4 models") == ["GPT-4o"]
 
 
 def test_an_answer_made_of_a_list_labels_value_is_an_answer():

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from amzn_qa.answer.retrieval import keywords
-from amzn_qa.answer.row_items import lists_items, only_named_row
+from amzn_qa.answer.row_cells import only_named_row
+from amzn_qa.answer.row_items import lists_items
 from amzn_qa.ingest.documents import chunk_markdown, row_label
 
 PARTS = """# Widget Co
@@ -40,14 +41,21 @@ def test_two_rows_named_alike_name_none(rows):
 
 
 def test_one_shared_word_of_a_two_word_label_is_the_subject_not_the_row(rows):
-    # "widget" is every row's subject; "Widget Recall" needs "recall" too
-    assert only_named_row(set(keywords("what can the widget do for buyers?")), rows) is None
-    assert row_label(only_named_row(set(keywords("which suppliers back up a widget recall?")), rows)) == "Widget Recall"
+    # "widget" is every two-word label's subject; "Widget Recall" needs "recall" too
+    recall = [r for r in rows if row_label(r) == "Widget Recall"]
+    assert only_named_row(set(keywords("what can the widget do for buyers?")), recall) is None
+    assert only_named_row(set(keywords("which suppliers back up a widget recall?")), recall) == recall[0]
+
+
+def test_a_row_named_no_better_than_another_is_not_the_one(rows):
+    both = [r for r in rows if row_label(r) in ("Widget 2", "Widget 3")]
+    assert only_named_row(set(keywords("which plants make widget 2 and widget 3?")), both) is None
 
 
 @pytest.mark.parametrize("cell, listed", [
     ("Plants A, B", True), ("Plants C/D", True), ("Retail data + partner data", True),
     ("Multi-vendor (Acme, Bolt); validation", True), ("Expected 2026", False), ("~15% premium to Widget 2", False),
+    ("24/7 support", False), ("$0.10/GB", False),
 ])
 def test_a_cell_lists_items_when_it_has_two_parts(cell, listed):
     assert lists_items(cell) is listed

@@ -15,6 +15,7 @@ from amzn_qa.answer.answers import (
 )
 from amzn_qa.answer.alignment import missing_qualifiers
 from amzn_qa.answer.arithmetic import Quantity, quantities
+from amzn_qa.answer.filtered_rows import asks_which
 from amzn_qa.answer.grounding import (
     cells_holding, grounding_problems, labelled_cell, not_the_asked_period, off_topic, only_a_label, other_period,
     says_nothing_new, support_score, unsupported_wording, whole_cell, wrong_kind_of_figure,
@@ -89,7 +90,7 @@ def _nothing_new(state: AnswerState, draft: Draft) -> Verdict | None:
 
 
 def _only_a_label(state: AnswerState, draft: Draft) -> Verdict | None:
-    if only_a_label(draft.text, draft.units):
+    if only_a_label(draft.text, draft.units, asks_which(state.turn.own)):
         return Verdict("only_a_label", "quote", "The answer is only a heading or label of its sources.")
     return None
 

@@ -8,6 +8,7 @@ side.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from amzn_qa.answer.answers import composed
@@ -131,7 +132,7 @@ def _titled(side: Side, marked: set[str]) -> bool:
 
 # The pieces of a question that each ask one thing of both sides ("which has more uptake and
 # who is each up against").
-_ATTRIBUTE_BREAK = re.compile(r"\s+(?:and|&|\+|plus)\s+|[,;?:]\s*|\s+[-—–]+\s+")
+_ATTRIBUTE_BREAK = re.compile(r"\s+(?:and|&|\+|plus)\s+|[;?:]\s*|,\s+|\s+[-—–]+\s+")
 _COMPARING = {"vs", "versus", "compar", "compare", "differ", "each", "both", "one", "which", "stack"}
 # A why-question wants reasons, not each side's figures: it is left to the points stage.
 _WHY = re.compile(r"^\W*(?:why|how come)\b", re.I)
@@ -139,31 +140,46 @@ SIDE_CELL_WORDS = 10
 
 
 def asked_attributes(question: str, names: set[str]) -> list[str]:
-    """The pieces of the question, from where it first names a side, that ask something beyond
-    naming the sides (what comes before is framing: "Forwarded from a client: …")."""
-    starts = [m.start() for m in re.finditer(r"[\w-]+", question) if set(keywords(m.group())) & names]
-    rest = question[min(starts, default=0):]
-    return [piece for piece in _ATTRIBUTE_BREAK.split(rest) if set(keywords(piece)) - names - _COMPARING]
+    """What the question asks of both sides: its pieces, from where it first names a side (what
+    comes before is framing: "Forwarded from a client: …"), without the sides' names, that ask
+    something beyond naming them."""
+    words = list(re.finditer(r"[\w-]+", question))
+    starts = [m.start() for m in words if set(keywords(m.group())) & names]
+    pieces = _ATTRIBUTE_BREAK.split(question[min(starts, default=0):])
+    unnamed = [" ".join(w for w in piece.split() if not set(keywords(w)) & names) for piece in pieces]
+    return [piece for piece in unnamed if set(keywords(piece)) - _COMPARING]
 
 
-def aligned_rows(rank, queries: list[str], tables: list[list[Unit]]) -> list[Unit]:
+Ranker = Callable[[str, list[Unit]], list[tuple[float, Unit, str]]]
+
+
+def _top(rank: Ranker, query: str, rows: list[Unit]) -> tuple[float, Unit]:
+    ranked = rank(query, rows)
+    return (ranked[0][0], ranked[0][1]) if ranked else (0.0, rows[0])
+
+
+def aligned_rows(rank: Ranker, queries: list[str], tables: list[list[Unit]]) -> list[Unit]:
     """Each side's row for one asked attribute (each side's query), the same attribute on both
     sides: the side that matches less well takes the row of its table closest to the other
     side's row label ("Active Customers" against a "Monthly Active Users" row)."""
-    best = [rank(query, rows)[0] for query, rows in zip(queries, tables)]
+    best = [_top(rank, query, rows) for query, rows in zip(queries, tables)]
     strong = max(range(2), key=lambda n: best[n][0])
     weak = 1 - strong
-    best[weak] = rank(f"{queries[weak]} {row_label(best[strong][1])}", tables[weak])[0]
+    best[weak] = _top(rank, f"{queries[weak]} {row_label(best[strong][1])}", tables[weak])
     return [best[0][1], best[1][1]]
 
 
-def _across_tables(tools: Tools, state: AnswerState, two: tuple[str, str], first: Side, second: Side, marked) -> None:
-    """Two sides whose rows are in tables about each: for each asked attribute (or the side's
+def side_names(first: Side, second: Side, marked: tuple[set[str], set[str]]) -> list[str]:
+    """Each side's words that its table's title has: what names the side, not what is asked."""
+    return [" ".join(sorted(m & set(keywords(table_title(s.unit))))) for s, m in ((first, marked[0]), (second, marked[1]))]
+
+
+def _across_tables(tools: Tools, state: AnswerState, two: tuple[str, str], sides_: tuple[Side, Side],
+                   names: list[str], attributes: list[str]) -> None:
+    """Two sides whose rows are in tables about each: for each asked attribute (or each side's
     question, when it asks one thing) the aligned row of each side, one line per row with its
     first cells."""
-    names = [" ".join(sorted(m & set(keywords(table_title(s.unit))))) for s, m in ((first, marked[0]), (second, marked[1]))]
-    tables = [table_rows(side.unit, state.corpus) or [side.unit] for side in (first, second)]
-    attributes = asked_attributes(state.turn.own, set(" ".join(names).split()))
+    tables = [table_rows(side.unit, state.corpus) or [side.unit] for side in sides_]
     queries = [[f"{name} {a}" for name in names] for a in attributes] if len(attributes) > 1 else [list(two)]
     pairs = [aligned_rows(tools.retriever.ranked_statements, q, tables) for q in queries]
     cited = list(dict.fromkeys([pair[0] for pair in pairs] + [pair[1] for pair in pairs]))
@@ -187,11 +203,14 @@ def compare_sides(tools: Tools, state: AnswerState) -> None:
     marked = side_marks(state.turn.own)
     first = best_side(rank(two[0], units), marked[0])
     second = best_side(rank(two[1], units), marked[1], taken=first) if first else None
+    column = asked_column(first, second) if first and second else ""
     across = first and second and table_title(first.unit) != table_title(second.unit)
     if across and _titled(first, marked[0]) and _titled(second, marked[1]) and not _WHY.match(state.turn.own):
-        _across_tables(tools, state, two, first, second, marked)
-        return
-    column = asked_column(first, second) if first and second else ""
+        names = side_names(first, second, marked)
+        attributes = asked_attributes(state.turn.own, set(" ".join(names).split()))
+        if not column or len(attributes) > 1:  # one column both tables have answers one thing
+            _across_tables(tools, state, two, (first, second), names, attributes)
+            return
     if not column:
         return
     named = f"{table_title(first.unit)} {row_label(first.unit)} {row_label(second.unit)}"

@@ -80,9 +80,8 @@ def off_topic(question: str, evidence: str, context: str = "") -> list[str]:
     missing = []
     for name in names(question):
         if " " not in name:
-            # "AI-generated" is about AI: only its capitalised parts have to be there.
-            parts = [p for p in name.split("-") if any(c.isupper() for c in p)] or [name]
-            if not all(known_word(p.lower(), known_words | context_words) for p in parts):
+            # "AI-generated" is about AI: only its name parts have to be there.
+            if not known_name(name, known_words | context_words):
                 missing.append(name)
             continue
         stem = name.rsplit(" ", 1)[0].lower()
@@ -168,11 +167,11 @@ def says_nothing_new(answer: str, question: str) -> bool:
     )
 
 
-def only_a_label(answer: str, units: list[Unit]) -> bool:
+def only_a_label(answer: str, units: list[Unit], asks_which: bool = False) -> bool:
     """True when the answer is no more than a heading or a table's title among its sources
     ("AgentCore (AI Agent Infrastructure) [1]."), or has no figure and no word but those of their
-    headings, table titles, row labels and column headers ("Curo [1].", "Privacy [2]."): it names
-    where the answer is, not what it is."""
+    headings, table titles, row labels and column headers ("Curo [1].", "Privacy [2].") unless the
+    question asks which one (`asks_which`): it names where the answer is, not what it is."""
     body = normalised(CITATION.sub(" ", answer)).strip(" .")
     labels = {normalised(part) for unit in units for part in unit.section.split(" > ")}
     labels |= {normalised(table_title(unit)) for unit in units if unit.kind == "row"}
@@ -180,14 +179,17 @@ def only_a_label(answer: str, units: list[Unit]) -> bool:
     labels |= {normalised(statements(unit).lead) for unit in units if unit.kind in ("list", "row")}
     # A list's label may hold its value ("Overall Execution: A (Excellent)"): its words are no
     # label's for an answer made of them.
-    names = {normalised(part) for unit in units for part in unit.section.split(" > ")}
-    names |= {normalised(text) for unit in units if unit.kind == "row"
-              for text in (table_title(unit), row_label(unit), *_headers(unit))}
-    name_words = {word for name in names for word in name.split()}
-    return bool(body) and (body in labels or (not figures(body) and set(body.split()) <= name_words))
+    places = {normalised(part) for unit in units for part in unit.section.split(" > ")}
+    places |= {normalised(text) for unit in units if unit.kind == "row"
+               for text in (table_title(unit), row_label(unit), *_headers(unit))}
+    place_words = {word for place in places for word in place.split()}
+    # "Which product …?" is answered by a row's label: then only a whole heading or title says nothing.
+    only_their_words = body in places or (not figures(body) and set(body.split()) <= place_words)
+    return bool(body) and (body in labels or (not asks_which and only_their_words))
 
 
 def _headers(row: Unit) -> list[str]:
+    """The row's column headers."""
     return [column for column, _ in cells(row)]
 
 

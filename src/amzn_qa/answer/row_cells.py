@@ -17,6 +17,7 @@ from amzn_qa.ingest.documents import Unit, cells, row_label
 
 _PERIOD = re.compile(r"\b(?:19|20)\d\d\b|\bQ[1-4]\b")
 MIN_COLUMNS = 2  # one asked cell is the model's to answer, as before
+MIN_LABEL_SHARE = 0.5  # of a row label's words, for the question to name the row
 
 
 def label_share(asked: set[str], row: Unit) -> float:
@@ -36,7 +37,23 @@ def asked_columns(asked: set[str], row: Unit) -> list[str]:
 def named_row(asked: set[str], rows: list[Unit]) -> Unit | None:
     """The row whose label the question names best, when it names at least half of it."""
     best = max(rows, key=lambda r: label_share(asked, r), default=None)
-    return best if best is not None and label_share(asked, best) >= 0.5 else None
+    return best if best is not None and label_share(asked, best) >= MIN_LABEL_SHARE else None
+
+
+def names_label(asked: set[str], row: Unit) -> bool:
+    """The question has at least half the row label's words and two of them (when it has
+    two): one shared word is often the table's subject ("Rufus" of "Rufus Cannibalization")."""
+    label = set(keywords(row_label(row)))
+    return label_share(asked, row) >= MIN_LABEL_SHARE and len(label & asked) >= min(2, len(label))
+
+
+def only_named_row(asked: set[str], rows: list[Unit]) -> Unit | None:
+    """The one row whose label the question names best (`names_label`); none when another
+    row's label is named as well."""
+    named = sorted((r for r in rows if names_label(asked, r)), key=lambda r: -label_share(asked, r))
+    if not named:
+        return None
+    return named[0] if len(named) == 1 or label_share(asked, named[1]) < label_share(asked, named[0]) else None
 
 
 def asked_cells(tools: Tools, state: AnswerState) -> None:

@@ -10,34 +10,19 @@ import re
 
 from amzn_qa.answer.answers import composed
 from amzn_qa.answer.comparison import rows_for_tables
+from amzn_qa.answer.conflicts import cell_value
 from amzn_qa.answer.retrieval import keywords
-from amzn_qa.answer.row_cells import label_share
+from amzn_qa.answer.row_cells import only_named_row
 from amzn_qa.answer.state import AnswerState, Decision, Tools
 from amzn_qa.answer.understand import LIST
-from amzn_qa.ingest.documents import Unit, row_label
+from amzn_qa.ingest.documents import row_label
 
 # Items of one cell: "Netflix, Roku", "C7g/M7g", "Retail data + partnership data".
-_ITEM_BREAK = re.compile(r",\s|\s*/\s*|\s\+\s|;\s")
-MIN_LABEL_SHARE = 0.5
-
-
-def names_label(asked: set[str], row: Unit) -> bool:
-    """The question has at least half the row label's words and two of them (when it has
-    two): one shared word is often the table's subject ("Rufus" of "Rufus Cannibalization")."""
-    label = set(keywords(row_label(row)))
-    return label_share(asked, row) >= MIN_LABEL_SHARE and len(label & asked) >= min(2, len(label))
-
-
-def only_named_row(asked: set[str], rows: list[Unit]) -> Unit | None:
-    """The one row whose label the question names best; none when another row's label is
-    named as well."""
-    named = sorted((r for r in rows if names_label(asked, r)), key=lambda r: -label_share(asked, r))
-    if not named:
-        return None
-    return named[0] if len(named) == 1 or label_share(asked, named[1]) < label_share(asked, named[0]) else None
+_ITEM_BREAK = re.compile(r",\s|(?<=[A-Za-z])\s*/\s*(?=[A-Za-z])|\s\+\s|;\s")
 
 
 def lists_items(cell: str) -> bool:
+    """The cell holds two items or more."""
     return len(_ITEM_BREAK.split(cell)) >= 2
 
 
@@ -50,10 +35,11 @@ def row_items(tools: Tools, state: AnswerState) -> None:
     row = only_named_row(set(keywords(state.turn.own)), rows)
     if row is None:
         return
-    _, _, statement = tools.retriever.ranked_statements(state.turn.own, [row])[0]
-    column, _, cell = statement.partition(": ")
+    ranked = tools.retriever.ranked_statements(state.turn.own, [row])
+    column = ranked[0][2].partition(": ")[0].strip() if ranked else ""
+    cell = cell_value(row, column) or ""
     if not lists_items(cell):
         return
-    text = f"{row_label(row)} — {column.strip()}: {cell.strip()} [1]"
+    text = f"{row_label(row)} — {column}: {cell} [1]"
     answer = composed(state.turn, text, [row], tools.model)
-    state.decide(answer, Decision("row_items", [row.id], f"the {column.strip()} of {row_label(row)}"))
+    state.decide(answer, Decision("row_items", [row.id], f"the {column} of {row_label(row)}"))

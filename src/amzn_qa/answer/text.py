@@ -114,8 +114,9 @@ def names(text: str) -> list[str]:
 def words_of(text: str) -> set[str]:
     """The text's words in lower case, each also without a possessive "'s", and the parts of a
     hyphenated word ("ARM-based": "arm")."""
-    words = [re.sub(r"['’]s$", "", w).lower() for w in WORD.findall(text)]
-    return {w.lower() for w in WORD.findall(text)} | set(words) | {p for w in words if "-" in w for p in w.split("-") if p}
+    words = {w.lower() for w in WORD.findall(text)}
+    bare = {re.sub(r"['’]s$", "", w) for w in words}
+    return words | bare | {part for w in bare if "-" in w for part in w.split("-") if part}
 
 
 def singular(word: str) -> str:
@@ -129,12 +130,14 @@ def adjective_bases(word: str) -> tuple[str, ...]:
 
 
 def known_name(name: str, known: set[str]) -> bool:
-    """A one-word name known as written, or a hyphenated one whose capitalised parts are
-    known ("AI-voiced", "Trainium-adoption": the other part is an ordinary word)."""
+    """A one-word name known as written, or a hyphenated one with an ordinary lower-case word
+    whose other parts are known ("AI-voiced", "Trainium-adoption"); one made only of name parts
+    ("Nova-Pro", "GPT-4o") must be known whole."""
     if known_word(name.lower(), known):
         return True
-    capitalised = [part for part in name.split("-") if part[:1].isupper()]
-    return "-" in name and all(known_word(part.lower(), known) for part in capitalised)
+    parts = name.split("-")
+    named = [part for part in parts if not (part.isalpha() and part.islower())]
+    return len(named) < len(parts) and all(known_word(part.lower(), known) for part in named)
 
 
 def known_word(word: str, known: set[str]) -> bool:
