@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from amzn_qa.answer.retrieval import keywords
-from amzn_qa.answer.row_cells import only_named_row
+from amzn_qa.answer.row_cells import best_named_rows
 from amzn_qa.answer.row_items import lists_items
 from amzn_qa.ingest.documents import chunk_markdown, row_label
 
@@ -31,25 +31,33 @@ def rows():
     return [u for u in chunk_markdown(PARTS, "widgets.md") if u.kind == "row"]
 
 
+NAMES = {"widget"}  # the documents' names: a word only ever written capitalised
+
+
 def test_the_one_row_the_question_names(rows):
-    row = only_named_row(set(keywords("which plants is widget 3 deployed in?")), rows)
-    assert row_label(row) == "Widget 3"
+    assert [row_label(r) for r in best_named_rows(set(keywords("which plants is widget 3 deployed in?")), rows, NAMES)] \
+        == ["Widget 3"]
 
 
-def test_two_rows_named_alike_name_none(rows):
-    assert only_named_row(set(keywords("which plants make the widget models?")), rows) is None
-
-
-def test_one_shared_word_of_a_two_word_label_is_the_subject_not_the_row(rows):
-    # "widget" is every two-word label's subject; "Widget Recall" needs "recall" too
-    recall = [r for r in rows if row_label(r) == "Widget Recall"]
-    assert only_named_row(set(keywords("what can the widget do for buyers?")), recall) is None
-    assert only_named_row(set(keywords("which suppliers back up a widget recall?")), recall) == recall[0]
-
-
-def test_a_row_named_no_better_than_another_is_not_the_one(rows):
+def test_rows_named_whole_alike_are_asked_together(rows):
     both = [r for r in rows if row_label(r) in ("Widget 2", "Widget 3")]
-    assert only_named_row(set(keywords("which plants make widget 2 and widget 3?")), both) is None
+    assert best_named_rows(set(keywords("which plants make widget 2 and widget 3?")), both, NAMES) == []
+
+
+def test_a_shared_name_alone_is_the_questions_subject_not_the_row(rows):
+    # "widget" is a name; "Widget Recall" needs "recall" too
+    recall = [r for r in rows if row_label(r) == "Widget Recall"]
+    assert best_named_rows(set(keywords("what can the widget do for buyers?")), recall, NAMES) == []
+    assert best_named_rows(set(keywords("which suppliers back up a widget recall?")), recall, NAMES) == recall
+    # an ordinary word is enough when the name is not one
+    assert best_named_rows(set(keywords("what can the widget do for buyers?")), recall, set()) == recall
+
+
+def test_rows_named_by_half_their_label_alike_are_all_candidates():
+    rows = [u for u in chunk_markdown("# W\n\n## Platform\n\n| Capability | Details |\n|---|---|\n"
+                                      "| **Model Support** | Alpha, Beta, Gamma |\n| **Pricing Model** | Per token |\n",
+                                      "w.md") if u.kind == "row"]
+    assert len(best_named_rows(set(keywords("which models can you get?")), rows, set())) == 2
 
 
 @pytest.mark.parametrize("cell, listed", [

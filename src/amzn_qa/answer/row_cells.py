@@ -7,6 +7,7 @@ model, asked for two cells, gave one of them.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from amzn_qa.answer.answers import composed
 from amzn_qa.answer.comparison import rows_for_tables, word_roots
@@ -40,20 +41,21 @@ def named_row(asked: set[str], rows: list[Unit]) -> Unit | None:
     return best if best is not None and label_share(asked, best) >= MIN_LABEL_SHARE else None
 
 
-def names_label(asked: set[str], row: Unit) -> bool:
-    """The question has at least half the row label's words and two of them (when it has
-    two): one shared word is often the table's subject ("Rufus" of "Rufus Cannibalization")."""
-    label = set(keywords(row_label(row)))
-    return label_share(asked, row) >= MIN_LABEL_SHARE and len(label & asked) >= min(2, len(label))
+def names_label(asked: set[str], row: Unit, names: Collection[str]) -> bool:
+    """The question has at least half the row label's words, and all of them or an ordinary
+    word among them: a shared name (one of the documents' `names`) is often the subject the
+    question is about, not the row ("Rufus" of "Rufus Cannibalization")."""
+    label, shared = set(keywords(row_label(row))), set(keywords(row_label(row))) & asked
+    return label_share(asked, row) >= MIN_LABEL_SHARE and (shared == label or bool(shared - set(names)))
 
 
-def only_named_row(asked: set[str], rows: list[Unit]) -> Unit | None:
-    """The one row whose label the question names best (`names_label`); none when another
-    row's label is named as well."""
-    named = sorted((r for r in rows if names_label(asked, r)), key=lambda r: -label_share(asked, r))
-    if not named:
-        return None
-    return named[0] if len(named) == 1 or label_share(asked, named[1]) < label_share(asked, named[0]) else None
+def best_named_rows(asked: set[str], rows: list[Unit], names: Collection[str]) -> list[Unit]:
+    """The rows whose label the question names best (`names_label`), when it names one of them
+    only: rows it names whole alike ("widget 2 and widget 3") are asked for together."""
+    named = [r for r in rows if names_label(asked, r, names)]
+    best = max((label_share(asked, r) for r in named), default=0.0)
+    tied = [r for r in named if label_share(asked, r) == best]
+    return [] if len(tied) > 1 and best == 1.0 else tied
 
 
 def asked_cells(tools: Tools, state: AnswerState) -> None:

@@ -1,6 +1,7 @@
 """A list question about one row of a table ("which instance families run <row>?"): when the
-question names one row by its label and that row's cell best matching the question lists
-several items, the answer is that cell, named by its row and column. The points stage gave the
+question names one row by its label (or a few alike, of which the best-matching cell decides)
+and that row's cell best matching the question lists several items, the answer is that cell,
+named by its row and column. The points stage gave the
 whole table's column: every row's items where one row's were asked.
 """
 
@@ -12,7 +13,7 @@ from amzn_qa.answer.answers import composed
 from amzn_qa.answer.comparison import rows_for_tables
 from amzn_qa.answer.conflicts import cell_value
 from amzn_qa.answer.retrieval import keywords
-from amzn_qa.answer.row_cells import only_named_row
+from amzn_qa.answer.row_cells import best_named_rows
 from amzn_qa.answer.state import AnswerState, Decision, Tools
 from amzn_qa.answer.understand import LIST
 from amzn_qa.ingest.documents import row_label
@@ -32,11 +33,14 @@ def row_items(tools: Tools, state: AnswerState) -> None:
     if state.form != LIST:
         return
     rows = [u for u in rows_for_tables([h.unit for h in state.hits], state.corpus) if u.kind == "row"]
-    row = only_named_row(set(keywords(state.turn.own)), rows)
-    if row is None:
+    names = set(keywords(" ".join(tools.vocabulary.capitalised)))  # as the question's words are read
+    named = best_named_rows(set(keywords(state.turn.own)), rows, names)
+    # rows named alike ("Model Support", "Pricing Model" for "models"): the best-matching cell decides
+    ranked = tools.retriever.ranked_statements(state.turn.own, named) if named else []
+    if not ranked:
         return
-    ranked = tools.retriever.ranked_statements(state.turn.own, [row])
-    column = ranked[0][2].partition(": ")[0].strip() if ranked else ""
+    _, row, statement = ranked[0]
+    column = statement.partition(": ")[0].strip()
     cell = cell_value(row, column) or ""
     if not lists_items(cell):
         return
