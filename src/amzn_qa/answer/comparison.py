@@ -125,11 +125,6 @@ def which_is_larger(a: str, a_cell: str, b: str, b_cell: str, column: str) -> st
     return f"{high} is higher than {low} on {column} ({high_figure.surface} vs {low_figure.surface})."
 
 
-def _titled(side: Side, marked: set[str]) -> bool:
-    """The side's row is in a table whose title names the side: a table about it."""
-    return bool(marked & set(keywords(table_title(side.unit))))
-
-
 # The pieces of a question that each ask one thing of both sides ("which has more uptake and
 # who is each up against").
 _ATTRIBUTE_BREAK = re.compile(r"\s+(?:and|&|\+|plus)\s+|[;?:]\s*|,\s+|\s+[-—–]+\s+")
@@ -170,7 +165,8 @@ def aligned_rows(rank: Ranker, queries: list[str], tables: list[list[Unit]]) -> 
 
 
 def side_names(first: Side, second: Side, marked: tuple[set[str], set[str]]) -> list[str]:
-    """Each side's words that its table's title has: what names the side, not what is asked."""
+    """Each side's words that its table's title has: what names the side, not what is asked;
+    "" for a side whose row is in no table about it."""
     return [" ".join(sorted(m & set(keywords(table_title(s.unit))))) for s, m in ((first, marked[0]), (second, marked[1]))]
 
 
@@ -205,8 +201,8 @@ def compare_sides(tools: Tools, state: AnswerState) -> None:
     second = best_side(rank(two[1], units), marked[1], taken=first) if first else None
     column = asked_column(first, second) if first and second else ""
     across = first and second and table_title(first.unit) != table_title(second.unit)
-    if across and _titled(first, marked[0]) and _titled(second, marked[1]) and not _WHY.match(state.turn.own):
-        names = side_names(first, second, marked)
+    names = side_names(first, second, marked) if across else []
+    if across and all(names) and not _WHY.match(state.turn.own):
         attributes = asked_attributes(state.turn.own, set(" ".join(names).split()))
         if not column or len(attributes) > 1:  # one column both tables have answers one thing
             _across_tables(tools, state, two, (first, second), names, attributes)

@@ -173,15 +173,14 @@ def only_a_label(answer: str, units: list[Unit], asks_which: bool = False) -> bo
     headings, table titles, row labels and column headers ("Curo [1].", "Privacy [2].") unless the
     question asks which one (`asks_which`): it names where the answer is, not what it is."""
     body = normalised(CITATION.sub(" ", answer)).strip(" .")
-    labels = {normalised(part) for unit in units for part in unit.section.split(" > ")}
-    labels |= {normalised(table_title(unit)) for unit in units if unit.kind == "row"}
+    headings = {normalised(part) for unit in units for part in unit.section.split(" > ")}
+    headings |= {normalised(table_title(unit)) for unit in units if unit.kind == "row"}
     # A row's lead ("Project Rainier — Specification: Primary Use Case.") names the row, not its cells.
-    labels |= {normalised(statements(unit).lead) for unit in units if unit.kind in ("list", "row")}
+    labels = headings | {normalised(statements(unit).lead) for unit in units if unit.kind in ("list", "row")}
     # A list's label may hold its value ("Overall Execution: A (Excellent)"): its words are no
     # label's for an answer made of them.
-    places = {normalised(part) for unit in units for part in unit.section.split(" > ")}
-    places |= {normalised(text) for unit in units if unit.kind == "row"
-               for text in (table_title(unit), row_label(unit), *_headers(unit))}
+    places = headings | {normalised(text) for unit in units if unit.kind == "row"
+                         for text in (row_label(unit), *_headers(unit))}
     place_words = {word for place in places for word in place.split()}
     # "Which product …?" is answered by a row's label: then only a whole heading or title says nothing.
     only_their_words = body in places or (not figures(body) and set(body.split()) <= place_words)

@@ -45,7 +45,8 @@ def names_label(asked: set[str], row: Unit, names: Collection[str]) -> bool:
     """The question has at least half the row label's words, and all of them or an ordinary
     word among them: a shared name (one of the documents' `names`) is often the subject the
     question is about, not the row ("Rufus" of "Rufus Cannibalization")."""
-    label, shared = set(keywords(row_label(row))), set(keywords(row_label(row))) & asked
+    label = set(keywords(row_label(row)))
+    shared = label & asked
     return label_share(asked, row) >= MIN_LABEL_SHARE and (shared == label or bool(shared - set(names)))
 
 

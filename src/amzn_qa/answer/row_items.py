@@ -1,8 +1,8 @@
 """A list question about one row of a table ("which instance families run <row>?"): when the
 question names one row by its label (or a few alike, of which the best-matching cell decides)
 and that row's cell best matching the question lists several items, the answer is that cell,
-named by its row and column. The points stage gave the
-whole table's column: every row's items where one row's were asked.
+named by its row and column. The points stage gave the whole table's column: every row's items
+where one row's were asked.
 """
 
 from __future__ import annotations
@@ -33,8 +33,7 @@ def row_items(tools: Tools, state: AnswerState) -> None:
     if state.form != LIST:
         return
     rows = [u for u in rows_for_tables([h.unit for h in state.hits], state.corpus) if u.kind == "row"]
-    names = set(keywords(" ".join(tools.vocabulary.capitalised)))  # as the question's words are read
-    named = best_named_rows(set(keywords(state.turn.own)), rows, names)
+    named = best_named_rows(set(keywords(state.turn.own)), rows, tools.vocabulary.name_keywords)
     # rows named alike ("Model Support", "Pricing Model" for "models"): the best-matching cell decides
     ranked = tools.retriever.ranked_statements(state.turn.own, named) if named else []
     if not ranked:

@@ -19,6 +19,7 @@ from functools import cached_property, lru_cache
 
 from rapidfuzz import fuzz, process
 
+from amzn_qa.answer.retrieval import keywords
 from amzn_qa.answer.text import known_word, names as names_in
 from amzn_qa.ingest.documents import Unit
 from amzn_qa.models import embedding_model_dir
@@ -255,6 +256,11 @@ class Vocabulary:
         if not match or (word.endswith(match[0]) and len(word) - len(match[0]) >= 3):
             return None  # a prefix is no typo: "undersubscribed" is not "subscribed"
         return self.names.get(match[0], match[0])
+
+    @cached_property
+    def name_keywords(self) -> frozenset[str]:
+        """The names as a question's keywords are read (stemmed: "rufus" is "rufu")."""
+        return frozenset(keywords(" ".join(self.capitalised)))
 
     @cached_property
     def _long_words(self) -> list[str]:
